@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install lint services-start services-stop clean
+
+run: install
+	$(BIN)/hubline serve
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The whole suite: lint, types, then unit, integration and e2e tests against a real
+# PostgreSQL and a real Kafka broker that the project's own scripts start and stop.
+test: lint
+	bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
+
+services-start:
+	bash infra/services/postgres.sh start
+	bash infra/services/kafka.sh start
+
+services-stop:
+	bash infra/services/kafka.sh stop
+	bash infra/services/postgres.sh stop
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,156 @@
+"""/api/v1/deviceauth: the device access list (seeds/deviceauth-module.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from domain.deviceauth.access_list_csv import AccessListRejected, parse_access_list
+from domain.deviceauth.identifiers import normalise_device_identifier
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.auth import hub_of, require
+from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPublicKeyBody
+from api.deviceauth.upload import read_upload
+from api.problem import Problem
+from api.request_context import command_context
+from domain.deviceauth.commands import (
+    ClearAllPublicKeys,
+    ClearDevicePublicKey,
+    SetDevicePublicKey,
+    UploadAccessList,
+)
+from domain.principals.permissions import Principal
+from projections.device_access_view import DeviceAccessRow, get_device, list_devices
+
+router = APIRouter(prefix="/api/v1/deviceauth", tags=["DeviceAuth"])
+
+Reader = Annotated[Principal, Depends(require("deviceAuth:read"))]
+Updater = Annotated[Principal, Depends(require("deviceAuth:update"))]
+Deleter = Annotated[Principal, Depends(require("deviceAuth:delete"))]
+Depth = Annotated[
+    int, Query(ge=0, le=10, description="0: identifiers only; 1 or more: with information")
+]
+
+_VIEW = "device_access"
+
+
+def _identifier(raw: str) -> str:
+    try:
+        return normalise_device_identifier(raw)
+    except ValueError as exc:
+        raise Problem(400, str(exc)) from exc
+
+
+def _information(row: DeviceAccessRow) -> DeviceAuthInformation:
+    return DeviceAuthInformation(publicKey=row.public_key, unknown=row.unknown)
+
+
+@router.post(
+    "",
+    status_code=204,
+    summary="Upload CSV device access list",
+    responses={400: {"description": "A malformed row; nothing was applied"}, 413: {}},
+)
+async def upload_access_list(request: Request, principal: Updater) -> Response:
+    data = await read_upload(request, hub_of(request).settings.max_upload_bytes)
+    try:
+        rows = parse_access_list(data)
+    except AccessListRejected as exc:
+        raise Problem(
+            400,
+            f"the access list was rejected, nothing was applied: {exc}",
+            errors=[{"line": e.line, "message": e.message} for e in exc.errors],
+        ) from exc
+    await hub_of(request).execute(
+        UploadAccessList(
+            rows=tuple((row.device_identifier, row.public_key) for row in rows),
+            context=command_context(request, principal),
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "",
+    summary="Get device access list",
+    response_model=list[DeviceAuthEntry],
+    response_model_exclude_none=True,
+)
+async def get_access_list(request: Request, principal: Reader, depth: Depth = 0) -> JSONResponse:
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    rows = await hub.query(list_devices)
+    entries = [
+        DeviceAuthEntry(
+            deviceIdentifier=row.device_identifier,
+            information=_information(row) if depth >= 1 else None,
+        ).model_dump(by_alias=True, exclude_none=True)
+        for row in rows
+    ]
+    return JSONResponse(entries)
+
+
+@router.delete("", status_code=204, summary="Clear device access list")
+async def clear_access_list(request: Request, principal: Deleter) -> Response:
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    rows = await hub.query(list_devices)
+    identifiers = tuple(
+        r.device_identifier for r in rows if r.public_key is not None or not r.unknown
+    )
+    await hub.execute(
+        ClearAllPublicKeys(
+            device_identifiers=identifiers, context=command_context(request, principal)
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{deviceIdentifier}", status_code=204, summary="Set single device access")
+async def set_device_access(
+    request: Request, deviceIdentifier: str, body: SetPublicKeyBody, principal: Updater
+) -> Response:
+    await hub_of(request).execute(
+        SetDevicePublicKey(
+            device_identifier=_identifier(deviceIdentifier),
+            public_key=body.public_key,
+            context=command_context(request, principal),
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{deviceIdentifier}",
+    summary="Get single device access",
+    response_model=DeviceAuthInformation,
+    response_model_exclude_none=True,
+)
+async def get_device_access(
+    request: Request, deviceIdentifier: str, principal: Reader
+) -> JSONResponse:
+    identifier = _identifier(deviceIdentifier)
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    row = await hub.query(get_device, identifier)
+    if row is None:
+        raise Problem(404, f"no device {identifier} in the access list")
+    return JSONResponse(_information(row).model_dump(by_alias=True, exclude_none=True))
+
+
+@router.delete("/{deviceIdentifier}", status_code=204, summary="Clear single device access")
+async def clear_device_access(
+    request: Request, deviceIdentifier: str, principal: Deleter
+) -> Response:
+    identifier = _identifier(deviceIdentifier)
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    if await hub.query(get_device, identifier) is None:
+        raise Problem(404, f"no device {identifier} in the access list")
+    await hub.execute(
+        ClearDevicePublicKey(
+            device_identifier=identifier, context=command_context(request, principal)
+        )
+    )
+    return Response(status_code=204)

@@ -1,0 +1,47 @@
+"""Projection catch-up: how fast every view is rebuilt from position 0.
+
+python -m bench.projection_catchup [--postgres URL] [--count N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.append_throughput import grouped
+from bench.deployments import (
+    add_deployment_arguments,
+    deployment_flags,
+    deployment_name,
+    settings_from,
+)
+from infra.command_bus import CommandBus
+from infra.composition import HANDLERS, all_projections
+from infra.event_store import EventStore
+from infra.projection_runner import ProjectionRunner
+from infra.view_database import ViewDatabase
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_deployment_arguments(parser)
+    parser.add_argument("--count", type=int, default=20000)
+    args = parser.parse_args()
+    settings = settings_from(deployment_flags(args))
+    store = EventStore(settings)
+    asyncio.run(grouped(CommandBus(store.app, HANDLERS, settings.max_batch_size), args.count, 500))
+    head = store.head()
+    runner = ProjectionRunner(ViewDatabase(settings), all_projections())
+    started = time.perf_counter()
+    applied = runner.catch_up(store)
+    elapsed = time.perf_counter() - started
+    print(f"deployment: {deployment_name(args)}")
+    print(
+        f"catch-up of {len(runner.projections)} views over {head} events: "
+        f"{applied / elapsed:,.0f} events/s ({elapsed:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Permissions are `resource:action` strings; a principal holds a set of them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9]*:(read|update|delete|create|\*)$")
+
+KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens"})
+
+
+def parse_permissions(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Validate and normalise a permission list; raises ValueError naming the bad entries."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    cleaned = [item.strip() for item in items if item.strip()]
+    bad = [item for item in cleaned if not _PERMISSION.match(item)]
+    if bad:
+        raise ValueError(
+            "permissions must look like resource:action (read, update, delete, create); "
+            f"not valid: {', '.join(bad)}"
+        )
+    unknown = sorted({item.split(":")[0] for item in cleaned} - KNOWN_RESOURCES)
+    if unknown:
+        raise ValueError(f"unknown resources: {', '.join(unknown)}")
+    return tuple(sorted(set(cleaned)))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user, a device or an API token."""
+
+    id: str
+    kind: str
+    permissions: frozenset[str]
+    credential_id: str | None = None
+
+    def may(self, permission: str) -> bool:
+        resource = permission.split(":", 1)[0]
+        return permission in self.permissions or f"{resource}:*" in self.permissions

@@ -1,0 +1,63 @@
+"""The ASGI application: routers and gateways of every surface on one Hub."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.audit.routes import router as audit_router
+from api.deviceauth.routes import router as deviceauth_router
+from api.problem import Problem, to_problem
+from api.system.routes import router as system_router
+from domain.errors import DomainError
+from gateways.devices.endpoint import router as device_gateway
+from gateways.events.endpoint import router as event_gateway
+from infra.composition import Hub
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = hub or Hub(settings)
+        app.state.hub = running
+        await running.start()
+        try:
+            yield
+        finally:
+            await running.stop()
+
+    app = FastAPI(
+        title="Hubline",
+        version="0.1.0",
+        summary="One event-sourced backend for devices, integrators and realtime apps",
+        lifespan=lifespan,
+    )
+    for router in (system_router, deviceauth_router, audit_router, event_gateway, device_gateway):
+        app.include_router(router)
+    _install_error_mapping(app)
+    return app
+
+
+def _install_error_mapping(app: FastAPI) -> None:
+    """Each surface answers errors in its own format; the path says which surface it is."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(
+            exc, (Problem, RequestValidationError, StarletteHTTPException, DomainError)
+        ):
+            log.exception(
+                "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
+            )
+        return to_problem(request, exc)
+
+    for kind in (Problem, RequestValidationError, StarletteHTTPException, DomainError, Exception):
+        app.add_exception_handler(kind, handle)

@@ -1,0 +1,119 @@
+"""The composition root: builds the store, bus, views, log feed and authenticator from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from domain.commands import Command
+from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
+from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
+from infra.command_bus import CommandBus
+from infra.credentials import TokenAuthenticator
+from infra.event_store import EventStore
+from infra.log_feed import EmbeddedLogFeed, LogFeed
+from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
+from infra.projection_runner import EmbeddedProjectionThread, ProjectionRunner
+from infra.settings import Settings
+from infra.view_database import ViewDatabase
+from projections.api_token_view import ApiTokenView
+from projections.audit_view import AuditView
+from projections.device_access_view import DeviceAccessView
+from projections.view_store import Projection
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+HANDLERS: dict[type[Command], Any] = {**DEVICEAUTH_HANDLERS, **PRINCIPAL_HANDLERS}
+
+
+def all_projections() -> list[Projection]:
+    return [DeviceAccessView(), ApiTokenView(), AuditView()]
+
+
+class Hub:
+    """Everything a process of Hubline runs on, wired once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = EventStore(settings)
+        self.views = ViewDatabase(settings)
+        self.runner = ProjectionRunner(self.views, all_projections())
+        self.authenticator = TokenAuthenticator(self.store)
+        self.projection_thread: EmbeddedProjectionThread | None = None
+        self.feed: LogFeed
+        if settings.log == "embedded":
+            self.projection_thread = EmbeddedProjectionThread(self.runner, self.store)
+            self.feed = EmbeddedLogFeed(self.store)
+        else:
+            from infra.kafka_log import KafkaLogFeed
+
+            self.feed = KafkaLogFeed(settings, self.store)
+        self.bus = CommandBus(
+            self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
+        )
+
+    def _committed(self, position: int) -> None:
+        if self.projection_thread is not None:
+            self.projection_thread.wake(position)
+        self.feed.wake(position)
+
+    async def start(self) -> None:
+        self.bus.start()
+        if self.projection_thread is not None:
+            self.projection_thread.start()
+        await self.feed.start()
+
+    async def stop(self) -> None:
+        await self.feed.stop()
+        self.bus.stop()
+        if self.projection_thread is not None:
+            self.projection_thread.stop()
+        self.views.close()
+        self.store.close()
+
+    async def execute(self, command: Command) -> Any:
+        return await self.bus.execute(command)
+
+    async def query(self, query: Callable[..., T], *args: Any) -> T:
+        """Run a view query in a worker thread, in one read transaction."""
+
+        def run() -> T:
+            with self.views.transaction(write=False) as tx:
+                return query(tx, *args)
+
+        return await asyncio.to_thread(run)
+
+    async def fresh_views(self, *names: str) -> None:
+        """Wait until the views hold everything logged so far (read-your-writes)."""
+        head = await asyncio.to_thread(self.store.head)
+        caught_up = await asyncio.to_thread(
+            self.runner.wait_until, head, self.settings.read_your_writes_timeout_seconds, names
+        )
+        if not caught_up:
+            log.warning("views %s did not reach position %s in time", names or "all", head)
+
+    def refresh_gauges(self) -> None:
+        head = self.store.head()
+        LOG_HEAD.set(head)
+        for name in self.runner.projections:
+            position = self.runner.position(name)
+            PROJECTION_POSITION.labels(projection=name).set(position)
+            PROJECTION_LAG.labels(projection=name).set(max(0, head - position))
+
+    def ready(self) -> dict[str, bool]:
+        checks = {"store": False, "log": False}
+        try:
+            self.store.head()
+            checks["store"] = True
+        except Exception:
+            log.exception("store not reachable")
+        if self.settings.log == "embedded":
+            checks["log"] = checks["store"]
+        else:
+            from infra.kafka_log import kafka_reachable
+
+            checks["log"] = kafka_reachable(self.settings)
+        return checks

@@ -1,0 +1,99 @@
+"""The one settings object, and the one place that reads the environment.
+
+Precedence: command-line flags, then HUBLINE_* environment variables, then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+LogBackend = Literal["embedded", "kafka"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    # "embedded": the store's own notification log, read in-process.
+    # "kafka": a relay publishes the log to Kafka; gateways and workers consume it.
+    log: LogBackend = "embedded"
+    # None means an SQLite file under data_dir; otherwise a postgresql:// URL.
+    database: str | None = None
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic: str = "hubline.events"
+    # One partition keeps the whole log in one total order, which makes a read-model's
+    # position exact; more partitions spread projection workers (per-aggregate order).
+    kafka_partitions: int = 1
+    node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
+    # Whether devices must pass the DeviceAuth challenge to connect.
+    device_auth_enforced: bool = True
+    challenge_ttl_seconds: float = 30.0
+    # Failed device connection attempts allowed per window, per device and per address.
+    device_auth_failures_per_window: int = 10
+    device_auth_failure_window_seconds: float = 60.0
+    max_upload_bytes: int = 5 * 1024 * 1024
+    # Commands that queue up while a transaction commits are saved together, up to this many.
+    max_batch_size: int = 500
+    # How long a query waits for its read model to reach the log head before answering.
+    read_your_writes_timeout_seconds: float = 5.0
+    log_level: str = "info"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "hubline.sqlite"
+
+    @property
+    def read_model_sqlite_path(self) -> Path:
+        return self.data_dir / "views.sqlite"
+
+    @classmethod
+    def load(
+        cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        env = os.environ if environ is None else environ
+        given = {k: v for k, v in (flags or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in given:
+                values[f.name] = _coerce(f.name, given[f.name], cls)
+            elif (raw := env.get(f"HUBLINE_{f.name.upper()}")) is not None:
+                values[f.name] = _coerce(f.name, raw, cls)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def validate(self) -> None:
+        if self.log not in ("embedded", "kafka"):
+            raise ValueError(f"log must be 'embedded' or 'kafka', not {self.log!r}")
+        if self.database is not None and not self.database.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("database must be a postgresql:// URL (or unset for SQLite)")
+        if self.log == "kafka" and self.database is None:
+            raise ValueError("the Kafka log needs a PostgreSQL database (--database)")
+
+
+def _coerce(name: str, raw: Any, cls: type[Settings]) -> Any:
+    annotation = str(next(f.type for f in fields(cls) if f.name == name))
+    if annotation == "bool":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in _TRUE
+    if annotation == "int":
+        return int(raw)
+    if annotation == "float":
+        return float(raw)
+    if annotation == "Path":
+        return Path(raw)
+    if "None" in annotation:
+        return str(raw) if raw else None
+    return str(raw)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on", "y"})

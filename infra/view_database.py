@@ -1,0 +1,135 @@
+"""The database that holds read models and their positions: SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from infra.settings import Settings
+from projections.view_store import Projection, ViewTransaction
+
+_POSITIONS = (
+    "CREATE TABLE IF NOT EXISTS projection_positions ("
+    " projection TEXT NOT NULL, log_partition INTEGER NOT NULL, position BIGINT NOT NULL,"
+    " PRIMARY KEY (projection, log_partition))"
+)
+
+
+class _SqliteTransaction:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql, tuple(params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._cursor.execute(sql, tuple(params)).fetchall())
+
+
+class _PostgresTransaction:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(_pg(sql), tuple(params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(_pg(sql), tuple(params))
+        return list(self._cursor.fetchall())
+
+
+def _pg(sql: str) -> str:
+    # Projections write `?` placeholders; none of their SQL has a literal `?` or `%`.
+    return sql.replace("?", "%s")
+
+
+class ViewDatabase:
+    def __init__(self, settings: Settings) -> None:
+        self._url = settings.database
+        self._pool: ConnectionPool | None = None
+        self._local = threading.local()
+        if self._url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._path = str(settings.read_model_sqlite_path)
+        else:
+            self._pool = ConnectionPool(self._url, min_size=1, max_size=8, open=True)
+        with self.transaction() as tx:
+            tx.execute(_POSITIONS)
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[ViewTransaction]:
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield _PostgresTransaction(cur)
+            return
+        conn = self._sqlite()
+        cur = conn.cursor()
+        # Readers take no write lock: WAL lets them read while the projection writes.
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SqliteTransaction(cur)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cur.close()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # A lost tail after power loss only means re-applying events: the position
+            # is saved in the same transaction as the view, so they are lost together.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def ensure(self, projection: Projection) -> None:
+        with self.transaction() as tx:
+            for statement in projection.create_statements():
+                tx.execute(statement)
+
+    def lock(self, tx: ViewTransaction, name: str) -> None:
+        """Serialise writers of one projection (two workers, or a rebuild beside a worker)."""
+        if self._pool is not None:
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"projection:{name}",))
+        # SQLite: BEGIN IMMEDIATE already holds the database's single write lock.
+
+    def positions(self, name: str, tx: ViewTransaction | None = None) -> dict[int, int]:
+        if tx is None:
+            with self.transaction() as own:
+                return self.positions(name, own)
+        rows = tx.fetchall(
+            "SELECT log_partition, position FROM projection_positions WHERE projection = ?",
+            (name,),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def save_position(self, tx: ViewTransaction, name: str, partition: int, position: int) -> None:
+        tx.execute(
+            "INSERT INTO projection_positions (projection, log_partition, position)"
+            " VALUES (?, ?, ?) ON CONFLICT (projection, log_partition)"
+            " DO UPDATE SET position = excluded.position",
+            (name, partition, position),
+        )
+
+    def reset(self, projection: Projection) -> None:
+        with self.transaction() as tx:
+            self.lock(tx, projection.name)
+            for statement in projection.drop_statements():
+                tx.execute(statement)
+            tx.execute("DELETE FROM projection_positions WHERE projection = ?", (projection.name,))
+            for statement in projection.create_statements():
+                tx.execute(statement)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()

@@ -1,0 +1,94 @@
+"""End-to-end fixtures: a running Hubline (either deployment) and tokens minted by its CLI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, fresh_postgres_database, require_services
+from tests.e2e.server import Server, ServerProcess, hubline
+
+ALL_DEVICEAUTH = "deviceAuth:read,deviceAuth:update,deviceAuth:delete"
+
+
+@dataclass
+class Stack:
+    """One deployment of Hubline: the server, and in the distributed case its relay and worker."""
+
+    kind: str
+    flags: list[str]
+    server: Server
+    workers: list[ServerProcess] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.server.ws_url
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+        for worker in self.workers:
+            worker.stop()
+
+    def cli(self, *args: str, check: bool = True, stdin: str | None = None):  # type: ignore[no-untyped-def]
+        return hubline(*args, *self.flags, check=check, stdin=stdin)
+
+    def token(self, permissions: str = ALL_DEVICEAUTH, name: str = "test") -> str:
+        result = self.cli("tokens", "create", "--name", name, "--permissions", permissions)
+        return result.stdout.strip().splitlines()[-1]
+
+    def auth(self, permissions: str = ALL_DEVICEAUTH) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(permissions)}"}
+
+
+def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Stack:
+    data_dir = root / "data"
+    flags = ["--data-dir", str(data_dir)]
+    workers: list[ServerProcess] = []
+    if kind == "distributed":
+        postgres, kafka = require_services()
+        flags += [
+            "--database",
+            fresh_postgres_database(postgres),
+            "--log",
+            "kafka",
+            "--kafka-bootstrap",
+            kafka,
+            "--kafka-topic",
+            f"hubline.e2e.{uuid.uuid4().hex[:10]}",
+        ]
+        workers = [
+            ServerProcess("relay", ["relay", *flags], root / "relay.log"),
+            ServerProcess("project", ["project", *flags], root / "project.log"),
+        ]
+    port = free_port()
+    server = Server(
+        "serve",
+        ["serve", "--port", str(port), *flags],
+        root / "serve.log",
+        env=env or {},
+        port=port,
+    )
+    return Stack(kind, flags, server, workers)
+
+
+@pytest.fixture(scope="module", params=["embedded", "distributed"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    running = build_stack(request.param, tmp_path_factory.mktemp(request.param))
+    running.start()
+    yield running
+    running.stop()
