@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     handler = _COMMANDS[(args.command, getattr(args, "action", None))]
-    return handler(settings, args)
+    status: int = handler(settings, args)
+    return status
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

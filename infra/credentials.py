@@ -37,7 +37,7 @@ class TokenAuthenticator:
             return None
         token_hash = hash_token(token)
         try:
-            found = self._store.app.repository.get(api_token_id(token_hash))
+            found: object = self._store.app.repository.get(api_token_id(token_hash))
         except AggregateNotFoundError:
             return None
         if not isinstance(found, ApiToken):

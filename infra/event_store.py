@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlparse
+from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
@@ -46,7 +47,7 @@ class OrjsonTranscoder(JSONTranscoder):
         return value
 
 
-class HublineApplication(Application):  # type: ignore[misc]
+class HublineApplication(Application[UUID]):
     """One application, so that every event of every surface shares one ordered log."""
 
     name = "Hubline"

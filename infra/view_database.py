@@ -64,20 +64,20 @@ class ViewDatabase:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[ViewTransaction]:
         if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-                yield _PostgresTransaction(cur)
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as pg_cursor:
+                yield _PostgresTransaction(pg_cursor)
             return
-        conn = self._sqlite()
-        cur = conn.cursor()
+        db = self._sqlite()
+        cur = db.cursor()
         # Readers take no write lock: WAL lets them read while the projection writes.
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield _SqliteTransaction(cur)
         except BaseException:
-            conn.rollback()
+            db.rollback()
             raise
         else:
-            conn.commit()
+            db.commit()
         finally:
             cur.close()
 

@@ -163,7 +163,7 @@ def _signature_from(frame: str | bytes | None) -> bytes:
 
 def _load_device(websocket: WebSocket, identifier: str) -> DeviceAccess | None:
     try:
-        device = hub_of(websocket).store.app.repository.get(device_access_id(identifier))
+        device: object = hub_of(websocket).store.app.repository.get(device_access_id(identifier))
     except AggregateNotFoundError:
         return None
     return device if isinstance(device, DeviceAccess) else None
