@@ -23,7 +23,7 @@ lint: install
 # The whole suite: lint, types, then unit, integration and e2e tests against a real
 # PostgreSQL and a real Kafka broker that the project's own scripts start and stop.
 test: lint
-	bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
+	HUBLINE_PYTHON=$(abspath $(BIN)/python) bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
 
 services-start:
 	bash infra/services/postgres.sh start

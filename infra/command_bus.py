@@ -14,6 +14,7 @@ import asyncio
 import copy
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,7 +35,7 @@ from infra.metrics import APPEND_LATENCY, BATCH_SIZE, COMMANDS, EVENTS
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
 
-_ALONE_ATTEMPTS = 5
+_ALONE_ATTEMPTS = 10
 _REFUSED = object()  # a handler raised; its future already holds the error
 
 
@@ -192,7 +193,10 @@ class CommandBus:
         return result
 
     def _decide_alone(self, pending: _Pending) -> None:
-        for _ in range(_ALONE_ATTEMPTS):
+        for attempt in range(_ALONE_ATTEMPTS):
+            if attempt:
+                # Jittered backoff, so that racing writers stop colliding in lockstep.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
             shared = _Batch(self._app)
             result = self._decide(pending, shared)
             if result is _REFUSED:

@@ -23,6 +23,7 @@ Listener = Callable[[Sequence[LogRecord]], None]
 class LogFeed:
     def __init__(self) -> None:
         self._listeners: set[Listener] = set()
+        self.stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
@@ -42,6 +43,7 @@ class LogFeed:
         self._task = asyncio.create_task(self._run(), name=type(self).__name__)
 
     async def stop(self) -> None:
+        self.stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -72,7 +74,7 @@ class EmbeddedLogFeed(LogFeed):
             self._loop.call_soon_threadsafe(self._woken.set)
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             self._woken.clear()
             try:
                 records = await asyncio.to_thread(self._store.read, self.position, 1000)
@@ -87,4 +89,5 @@ class EmbeddedLogFeed(LogFeed):
             # Commits in this process wake us at once; other writers (the CLI) are
             # picked up by the timeout.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._woken.wait()

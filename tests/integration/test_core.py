@@ -82,10 +82,11 @@ async def test_a_failing_command_does_not_spoil_its_batch(deployment: dict[str, 
 def test_two_writers_on_one_aggregate_never_lose_an_update(deployment: dict[str, str]) -> None:
     """Two processes' buses racing on one aggregate: conflicts are retried, not lost."""
     settings = settings_for(deployment)
-    buses = [CommandBus(EventStore(settings).app, HANDLERS) for _ in range(2)]
+    stores = [EventStore(settings) for _ in range(2)]
+    buses = [CommandBus(store.app, HANDLERS) for store in stores]
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda n: buses[n % 2].execute_now(set_key("contended", f"k{n}")), range(40)))
-    device = EventStore(settings).app.repository.get(device_access_id("CONTENDED"))
+    device = stores[0].app.repository.get(device_access_id("CONTENDED"))
     assert device.version == 41
 
 
