@@ -61,7 +61,8 @@ def parse_access_list(data: bytes) -> list[AccessListRow]:
             continue
         earlier = first_line_of.get(row.device_identifier)
         if earlier is not None:
-            errors.append(RowError(number, f"{row.device_identifier} already given on line {earlier}"))
+            message = f"{row.device_identifier} is already given on line {earlier}"
+            errors.append(RowError(number, message))
             continue
         first_line_of[row.device_identifier] = number
         rows.append(row)

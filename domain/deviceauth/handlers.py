@@ -30,8 +30,9 @@ def _load_or_register(
 
 
 def _set_key(uow: UnitOfWork, identifier: str, public_key: str, context: CommandContext) -> None:
-    key = public_key.strip()
-    if not key:
+    # Kept exactly as given: integrators read back what they uploaded.
+    key = public_key
+    if not key.strip():
         raise DomainError("publicKey must not be empty")
     device = _load_or_register(uow, identifier, context)
     if device.public_key == key:

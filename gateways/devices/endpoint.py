@@ -11,14 +11,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from domain.deviceauth.identifiers import normalise_device_identifier
-from domain.deviceauth.public_keys import verify_signature
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from domain.context import CommandContext
 from domain.deviceauth.commands import RecordChallengePassed, RecordConnectionRefused
 from domain.deviceauth.device_access import DeviceAccess, device_access_id
+from domain.deviceauth.identifiers import normalise_device_identifier
+from domain.deviceauth.public_keys import verify_signature
 from domain.errors import DomainError
 from gateways.devices.failure_limiter import FailureLimiter
 from gateways.websocket_auth import hub_of

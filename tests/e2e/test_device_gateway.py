@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack, build_stack
-from tests.e2e.device_client import connect_device
+from tests.e2e.device_client import connect_device, device_session
 from tests.keys import SUPPORTED_KINDS, make_key
 
 
@@ -62,13 +62,11 @@ def test_session_stays_open_after_acceptance(stack: Stack, headers: dict[str, st
     identifier = device_id()
     key = make_key("ed25519")
     register(stack, headers, identifier, key.pem)
-    verdict = connect_device(stack.ws_url, identifier, key, keep_open=True)
-    assert verdict.connection is not None
-    verdict.connection.send("not json")
-    assert json.loads(verdict.connection.recv(timeout=5))["type"] == "ERROR"
-    verdict.connection.send('{"type":"PING"}')
-    assert json.loads(verdict.connection.recv(timeout=5)) == {"type": "PONG"}
-    verdict.connection.close()
+    with device_session(stack.ws_url, identifier, key) as session:
+        session.send("not json")
+        assert json.loads(session.recv(timeout=5))["type"] == "ERROR"
+        session.send('{"type":"PING"}')
+        assert json.loads(session.recv(timeout=5)) == {"type": "PONG"}
 
 
 def test_wrong_key_signature_is_rejected(stack: Stack, headers: dict[str, str]) -> None:

@@ -52,7 +52,7 @@ def test_setting_a_key_registers_the_device_in_upper_case() -> None:
     uow.run(SetDevicePublicKey(device_identifier="abc-1", public_key=key.pem, context=CONTEXT))
     device = uow.device("ABC-1")
     assert device.device_identifier == "ABC-1"
-    assert device.public_key == key.pem.strip()
+    assert device.public_key == key.pem
     assert device.key_usable and device.unknown
     events = device.collect_events()
     assert [type(e).__name__ for e in events] == ["Registered", "PublicKeySet"]
@@ -75,14 +75,14 @@ def test_the_same_key_again_changes_nothing() -> None:
     uow = MemoryUnitOfWork()
     key = make_key("ed25519").pem
     uow.run(SetDevicePublicKey(device_identifier="d", public_key=key, context=CONTEXT))
-    uow.run(RecordChallengePassed(device_identifier="d", public_key=key.strip(), context=CONTEXT))
+    uow.run(RecordChallengePassed(device_identifier="d", public_key=key, context=CONTEXT))
     uow.run(SetDevicePublicKey(device_identifier="D", public_key=key, context=CONTEXT))
     assert uow.device("D").known
 
 
 def test_a_new_key_makes_a_known_device_unknown() -> None:
     uow = MemoryUnitOfWork()
-    first = make_key("ed25519").pem.strip()
+    first = make_key("ed25519").pem
     uow.run(SetDevicePublicKey(device_identifier="d", public_key=first, context=CONTEXT))
     uow.run(RecordChallengePassed(device_identifier="d", public_key=first, context=CONTEXT))
     uow.run(
