@@ -48,10 +48,10 @@ def parse_access_list(data: bytes) -> list[AccessListRow]:
     first_line_of: dict[str, int] = {}
     seen_content = False
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
+        content = raw.strip()
+        if not content:
             continue
-        fields = [_unquote(f) for f in _SEPARATOR.split(line)]
+        fields = [_unquote(f) for f in _SEPARATOR.split(content)]
         if not seen_content and _is_header(fields):
             seen_content = True
             continue

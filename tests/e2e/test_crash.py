@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.e2e.conftest import Stack, build_stack
@@ -73,30 +73,57 @@ def listed(stack: Stack, headers: dict[str, str]) -> dict[str, dict[str, object]
     return {e["deviceIdentifier"]: e["information"] for e in entries}
 
 
-def notified_devices(stack: Stack, token: str, expected: set[str]) -> set[str]:
-    """Replay the notification stream from position 0 and collect the devices it names."""
-    seen: set[str] = set()
-    positions: set[int] = set()
-    with connect(f"{stack.ws_url}/api/v1/ws?token={token}&after=0") as ws:
-        deadline = time.monotonic() + 60
-        while not expected <= seen and time.monotonic() < deadline:
+class Listener:
+    """A realtime client that stays subscribed through crashes, resuming from its last position."""
+
+    def __init__(self, stack: Stack, token: str) -> None:
+        self.stack = stack
+        self.token = token
+        self.devices: set[str] = set()
+        self.position = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            url = f"{self.stack.ws_url}/api/v1/ws?token={self.token}&after={self.position}"
             try:
-                frame = json.loads(ws.recv(timeout=5))
-            except (TimeoutError, ConnectionClosed):
-                break
-            if frame.get("type") == "DEVICE_AUTH_UPDATE":
-                positions.add(frame["position"])
-                seen.add(frame["deviceIdentifier"])
-    return seen
+                with connect(url, open_timeout=5) as ws:
+                    while not self._stop.is_set():
+                        try:
+                            frame = json.loads(ws.recv(timeout=0.5))
+                        except TimeoutError:
+                            continue
+                        if frame.get("type") == "DEVICE_AUTH_UPDATE":
+                            self.devices.add(frame["deviceIdentifier"])
+                            self.position = max(self.position, frame["position"])
+            except (OSError, ConnectionClosed, InvalidStatus, InvalidMessage):
+                time.sleep(0.1)  # the server is down: reconnect and resume
+
+    def wait_for(self, expected: set[str], within: float = 60) -> set[str]:
+        deadline = time.monotonic() + within
+        while not expected <= self.devices and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return expected - self.devices
 
 
-def assert_nothing_lost(stack: Stack, headers: dict[str, str], burst: Burst, reader: str) -> None:
+def assert_nothing_lost(
+    stack: Stack, headers: dict[str, str], burst: Burst, listener: Listener
+) -> None:
     now = listed(stack, headers)
     for identifier, key in burst.acknowledged.items():
         assert now.get(identifier, {}).get("publicKey") == key, (
             f"lost acknowledged write {identifier}"
         )
-    missing = set(burst.acknowledged) - notified_devices(stack, reader, set(burst.acknowledged))
+    missing = listener.wait_for(set(burst.acknowledged))
     assert not missing, f"{len(missing)} acknowledged writes were never notified"
 
 
@@ -119,12 +146,13 @@ def embedded(tmp_path: Path) -> Iterator[Stack]:
 def test_kill_the_embedded_server_mid_burst(embedded: Stack) -> None:
     headers = embedded.auth()
     reader = embedded.token("deviceAuth:read")
-    with Burst(embedded, headers) as burst:
-        wait_for_writes(burst, 150)
-        embedded.server.kill()
-        embedded.server.start()
-        wait_for_writes(burst, burst.count() + 50)
-    assert_nothing_lost(embedded, headers, burst, reader)
+    with Listener(embedded, reader) as listener:
+        with Burst(embedded, headers) as burst:
+            wait_for_writes(burst, 150)
+            embedded.server.kill()
+            embedded.server.start()
+            wait_for_writes(burst, burst.count() + 50)
+        assert_nothing_lost(embedded, headers, burst, listener)
     assert_views_equal_rebuild(embedded, headers)
 
 
@@ -140,14 +168,17 @@ def test_kill_the_relay_then_the_server_mid_burst(distributed: Stack) -> None:
     headers = distributed.auth()
     reader = distributed.token("deviceAuth:read")
     relay = distributed.workers[0]
-    with Burst(distributed, headers) as burst:
-        wait_for_writes(burst, 100)
-        relay.kill()
-        wait_for_writes(burst, burst.count() + 50)
-        relay.start()
-        wait_for_writes(burst, burst.count() + 50)
-        distributed.server.kill()
-        distributed.server.start()
-        wait_for_writes(burst, burst.count() + 50)
-    assert_nothing_lost(distributed, headers, burst, reader)
+    with Listener(distributed, reader) as listener:
+        with Burst(distributed, headers) as burst:
+            wait_for_writes(burst, 100)
+            relay.kill()
+            wait_for_writes(burst, burst.count() + 50)
+            relay.start()
+            wait_for_writes(burst, burst.count() + 50)
+            # Everything so far reached the live subscriber through the restarted relay.
+            assert not listener.wait_for(set(burst.acknowledged))
+            distributed.server.kill()
+            distributed.server.start()
+            wait_for_writes(burst, burst.count() + 50)
+        assert_nothing_lost(distributed, headers, burst, listener)
     assert_views_equal_rebuild(distributed, headers)
