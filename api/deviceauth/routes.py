@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from domain.deviceauth.access_list_csv import AccessListRejected, parse_access_list
-from domain.deviceauth.identifiers import normalise_device_identifier
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -14,12 +12,14 @@ from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPub
 from api.deviceauth.upload import read_upload
 from api.problem import Problem
 from api.request_context import command_context
+from domain.deviceauth.access_list_csv import AccessListRejected, parse_access_list
 from domain.deviceauth.commands import (
     ClearAllPublicKeys,
     ClearDevicePublicKey,
     SetDevicePublicKey,
     UploadAccessList,
 )
+from domain.deviceauth.identifiers import normalise_device_identifier
 from domain.principals.permissions import Principal
 from projections.device_access_view import DeviceAccessRow, get_device, list_devices
 
