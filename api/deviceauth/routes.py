@@ -46,11 +46,35 @@ def _information(row: DeviceAccessRow) -> DeviceAuthInformation:
     return DeviceAuthInformation(publicKey=row.public_key, unknown=row.unknown)
 
 
+_CSV_SCHEMA = {"type": "string", "example": "809212389122821;<base64 of the PEM public key>"}
+
+
 @router.post(
     "",
     status_code=204,
     summary="Upload CSV device access list",
-    responses={400: {"description": "A malformed row; nothing was applied"}, 413: {}},
+    description=(
+        "One row per device: `deviceIdentifier;base64(PEM public key)` (semicolon or comma),"
+        " optional header row. All or nothing: a malformed row rejects the whole upload."
+    ),
+    responses={
+        400: {"description": "A malformed row; the errors name the lines, nothing was applied"},
+        413: {"description": "The upload is larger than the configured limit"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": _CSV_SCHEMA},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    },
 )
 async def upload_access_list(request: Request, principal: Updater) -> Response:
     data = await read_upload(request, hub_of(request).settings.max_upload_bytes)

@@ -39,7 +39,6 @@ _CACHED_KEYS = 8192
 
 _USABLE_CURVES = {"secp256r1": "ecdsa-p256", "secp256k1": "ecdsa-secp256k1"}
 _CURVE_ALIASES = {"secp384r1": "p384", "secp521r1": "p521", "secp224r1": "p224"}
-_SUPPORTED = "; use ECDSA on P-256 or secp256k1, Ed25519, or RSA of at least 2048 bits"
 _EC_COORDINATE_BYTES = 32  # Both usable curves are 256-bit.
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _PUBLIC_KEY_LABELS = ("PUBLIC KEY", "RSA PUBLIC KEY")
@@ -133,6 +132,8 @@ def _parse(text: str) -> tuple[PublicKeyTypes | None, PublicKeyCheck]:
     if len(text) > MAX_KEY_TEXT_LENGTH:
         return None, _not_decodable(f"longer than {MAX_KEY_TEXT_LENGTH} characters")
     stripped = text.strip()
+    if not stripped:
+        return None, _not_decodable("the public key is empty")
     if stripped.startswith("-----BEGIN"):
         return _from_pem(stripped)
     raw = _decode_base64("".join(stripped.split()))
@@ -190,7 +191,7 @@ def _classify(key: PublicKeyTypes) -> PublicKeyCheck:
         return _classify_rsa(key)
     kind = next((name for cls, name in _OTHER_KEY_TYPES if isinstance(key, cls)), None)
     problem = f"unsupported key type {kind or type(key).__name__}"
-    return PublicKeyCheck(False, kind, problem + _SUPPORTED, KeyProblem.UNSUPPORTED_KEY_TYPE)
+    return PublicKeyCheck(False, kind, problem, KeyProblem.UNSUPPORTED_KEY_TYPE)
 
 
 def _classify_ec(key: ec.EllipticCurvePublicKey) -> PublicKeyCheck:
@@ -198,7 +199,7 @@ def _classify_ec(key: ec.EllipticCurvePublicKey) -> PublicKeyCheck:
     kind = _USABLE_CURVES.get(name)
     if kind is not None:
         return PublicKeyCheck(True, kind, None)
-    problem = f"unsupported curve {name}; use P-256 (secp256r1) or secp256k1"
+    problem = f"unsupported curve {name}"
     key_type = f"ecdsa-{_CURVE_ALIASES.get(name, name)}"
     return PublicKeyCheck(False, key_type, problem, KeyProblem.UNSUPPORTED_CURVE)
 
@@ -206,7 +207,7 @@ def _classify_ec(key: ec.EllipticCurvePublicKey) -> PublicKeyCheck:
 def _classify_rsa(key: rsa.RSAPublicKey) -> PublicKeyCheck:
     key_type = f"rsa-{key.key_size}"
     if key.key_size < MIN_RSA_BITS:
-        problem = f"RSA key of {key.key_size} bits is too small; at least {MIN_RSA_BITS} needed"
+        problem = f"RSA key of {key.key_size} bits; at least {MIN_RSA_BITS} needed"
         return PublicKeyCheck(False, key_type, problem, KeyProblem.RSA_TOO_SMALL)
     exponent = key.public_numbers().e
     # The parser accepts e=1, with which anyone can forge a signature.

@@ -9,40 +9,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from domain.principals.permissions import Principal
+from gateways.events.fanout import NotificationFanout, Subscriber, outgoing_for
 from gateways.websocket_auth import authenticate_websocket, hub_of, refuse
 from infra.metrics import OPEN_CONNECTIONS
-from projections.notifications import Notification, notifications_for
-from projections.records import LogRecord
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-_QUEUE_LIMIT = 10_000
 _SLOW_CONSUMER = 1013
 
 
-class _Subscriber:
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
-        self.queue: asyncio.Queue[Notification] = asyncio.Queue(maxsize=_QUEUE_LIMIT)
-        self.overflowed = asyncio.Event()
-
-    def take(self, records: Sequence[LogRecord]) -> None:
-        for record in records:
-            for notification in notifications_for(record):
-                if not self.principal.may(notification.required_permission):
-                    continue
-                try:
-                    self.queue.put_nowait(notification)
-                except asyncio.QueueFull:
-                    self.overflowed.set()
-                    return
+def _fanout(websocket: WebSocket) -> NotificationFanout:
+    state = websocket.app.state
+    fanout: NotificationFanout | None = getattr(state, "notification_fanout", None)
+    if fanout is None:
+        fanout = NotificationFanout(hub_of(websocket).feed)
+        state.notification_fanout = fanout
+    return fanout
 
 
 @router.websocket("/api/v1/ws")
@@ -54,9 +41,9 @@ async def event_socket(websocket: WebSocket) -> None:
     principal = await authenticate_websocket(websocket)
     if principal is None:
         return
-    hub = hub_of(websocket)
-    subscriber = _Subscriber(principal)
-    hub.feed.add_listener(subscriber.take)
+    subscriber = Subscriber(principal)
+    fanout = _fanout(websocket)
+    fanout.subscribe(subscriber)
     await websocket.accept()
     OPEN_CONNECTIONS.labels(gateway="events").inc()
     try:
@@ -67,11 +54,11 @@ async def event_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.feed.remove_listener(subscriber.take)
+        fanout.unsubscribe(subscriber)
         OPEN_CONNECTIONS.labels(gateway="events").dec()
 
 
-async def _replay(websocket: WebSocket, subscriber: _Subscriber, after: int) -> int:
+async def _replay(websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
     """Send what the store holds after `after`; live items up to there are then skipped."""
     store = hub_of(websocket).store
     head = await asyncio.to_thread(store.head)
@@ -80,15 +67,14 @@ async def _replay(websocket: WebSocket, subscriber: _Subscriber, after: int) -> 
         records = await asyncio.to_thread(store.read, position, 500, head)
         if not records:
             break
-        for record in records:
-            for notification in notifications_for(record):
-                if subscriber.principal.may(notification.required_permission):
-                    await websocket.send_text(orjson.dumps(notification.payload).decode())
+        for item in outgoing_for(records):
+            if subscriber.principal.may(item.required_permission):
+                await websocket.send_text(item.text)
         position = records[-1].position
     return head
 
 
-async def _serve(websocket: WebSocket, subscriber: _Subscriber, delivered: int) -> None:
+async def _serve(websocket: WebSocket, subscriber: Subscriber, delivered: int) -> None:
     receiver = asyncio.create_task(_receive(websocket))
     try:
         while True:
@@ -109,10 +95,10 @@ async def _serve(websocket: WebSocket, subscriber: _Subscriber, delivered: int) 
                     code=_SLOW_CONSUMER, reason="client too slow; reconnect with ?after="
                 )
                 return
-            notification = getter.result()
-            if notification.position <= delivered:
+            item = getter.result()
+            if item.position <= delivered:
                 continue
-            await websocket.send_text(orjson.dumps(notification.payload).decode())
+            await websocket.send_text(item.text)
     finally:
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
