@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import ConcurrencyConflict, DomainError, NotFound
+from domain.errors import ConcurrencyConflict, DomainError, NotFound, ViewsBehind
 
 _TITLES = {
     400: "Bad Request",
@@ -77,6 +77,8 @@ def to_problem(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(404, str(exc))
     if isinstance(exc, ConcurrencyConflict):
         return problem_response(409, str(exc))
+    if isinstance(exc, ViewsBehind):
+        return problem_response(503, str(exc), headers={"Retry-After": "1"})
     if isinstance(exc, (DomainError, ValueError)):
         return problem_response(400, str(exc))
     return problem_response(500, "an unexpected error occurred; it has been logged")

@@ -11,3 +11,7 @@ class NotFound(DomainError):
 
 class ConcurrencyConflict(DomainError):
     """Another writer changed the same aggregate and retries did not settle it."""
+
+
+class ViewsBehind(Exception):
+    """A view has not reached the log head in time; answering now would show stale data."""

@@ -15,7 +15,7 @@ from api.audit.routes import router as audit_router
 from api.deviceauth.routes import router as deviceauth_router
 from api.problem import Problem, to_problem
 from api.system.routes import router as system_router
-from domain.errors import DomainError
+from domain.errors import DomainError, ViewsBehind
 from gateways.devices.endpoint import router as device_gateway
 from gateways.events.endpoint import router as event_gateway
 from infra.composition import Hub
@@ -47,17 +47,18 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
     return app
 
 
+_EXPECTED = (Problem, RequestValidationError, StarletteHTTPException, DomainError, ViewsBehind)
+
+
 def _install_error_mapping(app: FastAPI) -> None:
     """Each surface answers errors in its own format; the path says which surface it is."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        if not isinstance(
-            exc, (Problem, RequestValidationError, StarletteHTTPException, DomainError)
-        ):
+        if not isinstance(exc, _EXPECTED):
             log.exception(
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
             )
         return to_problem(request, exc)
 
-    for kind in (Problem, RequestValidationError, StarletteHTTPException, DomainError, Exception):
+    for kind in (*_EXPECTED, Exception):
         app.add_exception_handler(kind, handle)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from domain.commands import Command
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
+from domain.errors import ViewsBehind
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
@@ -94,6 +95,7 @@ class Hub:
         )
         if not caught_up:
             log.warning("views %s did not reach position %s in time", names or "all", head)
+            raise ViewsBehind(f"the views are catching up with the log (position {head})")
 
     def refresh_gauges(self) -> None:
         head = self.store.head()

@@ -14,7 +14,7 @@ from domain.deviceauth.commands import (
 )
 from domain.deviceauth.device_access import DeviceAccess, device_access_id
 from domain.deviceauth.identifiers import normalise_device_identifier
-from domain.deviceauth.public_keys import inspect_public_key
+from domain.deviceauth.public_keys import KeyProblem, inspect_public_key
 from domain.errors import DomainError
 
 
@@ -38,6 +38,11 @@ def _set_key(uow: UnitOfWork, identifier: str, public_key: str, context: Command
     if device.public_key == key:
         return  # Re-uploading the same list must not make proven devices unknown again.
     check = inspect_public_key(key)
+    if check.problem_code is KeyProblem.PRIVATE_KEY:
+        # Keys are readable over the API and pushed to listeners: never keep a private one.
+        raise DomainError(
+            f"the key for {device.device_identifier} is a private key; send only the public key"
+        )
     device.set_public_key(
         device_identifier=device.device_identifier,
         public_key=key,

@@ -126,11 +126,16 @@ def _verify_ecdsa(key: ec.EllipticCurvePublicKey, signature: bytes, message: byt
     return False
 
 
-@lru_cache(maxsize=_CACHED_KEYS)
 def _parse(text: str) -> tuple[PublicKeyTypes | None, PublicKeyCheck]:
-    # Cached on the text: the same key is parsed on every connection of its device.
+    # Checked before the cache, which would otherwise hold on to every huge text.
     if len(text) > MAX_KEY_TEXT_LENGTH:
         return None, _not_decodable(f"longer than {MAX_KEY_TEXT_LENGTH} characters")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=_CACHED_KEYS)
+def _parse_cached(text: str) -> tuple[PublicKeyTypes | None, PublicKeyCheck]:
+    # Cached on the text: the same key is parsed on every connection of its device.
     stripped = text.strip()
     if not stripped:
         return None, _not_decodable("the public key is empty")
@@ -161,7 +166,8 @@ def _from_pem(text: str) -> tuple[PublicKeyTypes | None, PublicKeyCheck]:
         return None, PublicKeyCheck(False, None, problem, KeyProblem.PRIVATE_KEY)
     if label not in _PUBLIC_KEY_LABELS:
         return None, _not_decodable(f"a PEM {label} block, not a PUBLIC KEY")
-    # Rebuilt from the body so keys whose line breaks were lost or mangled still load.
+    # Decoded here rather than by the PEM loader, so keys whose line breaks were lost
+    # or mangled on the way (pasted on one line, CRLF, indented) still load.
     der = _decode_base64("".join(body.split()))
     if der is None:
         return None, _not_decodable("the PEM body is not valid base64")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,20 @@ class Stack:
         for worker in self.workers:
             worker.start()
         self.server.start()
+        if self.workers:
+            self.wait_for_views()
+
+    def wait_for_views(self, within: float = 120) -> None:
+        """A new projection worker first joins its group: wait until it applies a fresh write."""
+        self.token("audit:read", name="warm-up")
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            status = self.cli("projections", "status").stdout.splitlines()
+            lags = [int(line.split()[2]) for line in status[1:-1]]
+            if lags and not any(lags):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"views did not catch up:\n{self.workers[-1].log_tail()}")
 
     def stop(self) -> None:
         self.server.stop()

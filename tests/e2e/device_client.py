@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,7 +53,9 @@ def _handshake(conn: ClientConnection, answer: Answer) -> Verdict:
             frame = json.loads(conn.recv(timeout=15))
             verdict.frames.append(frame)
             if frame["type"] == "DEVICE_AUTH_CHALLENGE":
-                conn.send(answer(base64.b64decode(frame["challenge"])))
+                # A late answer may find the socket closed; the verdict is still queued to read.
+                with contextlib.suppress(ConnectionClosed):
+                    conn.send(answer(base64.b64decode(frame["challenge"])))
             elif frame["type"] == "DEVICE_AUTH_ACCEPTED":
                 return verdict
             elif frame["type"] == "DEVICE_AUTH_REJECTED":

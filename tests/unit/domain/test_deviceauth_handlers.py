@@ -142,3 +142,20 @@ def test_an_empty_key_is_refused() -> None:
         MemoryUnitOfWork().run(
             SetDevicePublicKey(device_identifier="d", public_key=" ", context=CONTEXT)
         )
+
+
+def test_a_private_key_is_refused_and_not_recorded() -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    private_pem = (
+        make_key("ed25519")
+        .private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    uow = MemoryUnitOfWork()
+    with pytest.raises(DomainError, match="private key"):
+        uow.run(SetDevicePublicKey(device_identifier="d", public_key=private_pem, context=CONTEXT))
