@@ -43,11 +43,17 @@ class LogFeed:
         self._task = asyncio.create_task(self._run(), name=type(self).__name__)
 
     async def stop(self) -> None:
+        # Let the loop finish its current read rather than cancelling it: a read still
+        # running in a worker thread would otherwise use the store after it is closed.
         self.stopping = True
+        self.wake()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     def wake(self, position: int = 0) -> None:
         """Called from any thread after a commit."""
