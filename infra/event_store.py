@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from projections.records import LogRecord
 
@@ -92,7 +93,8 @@ class EventStore:
     """Appends go through the command bus; this is the read side of the store: the log."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = HublineApplication(env=persistence_environment(settings))
+        with schema_lock(settings.database):
+            self.app = HublineApplication(env=persistence_environment(settings))
 
     def head(self) -> int:
         return int(self.app.recorder.max_notification_id() or 0)

@@ -24,6 +24,7 @@ from kafka.errors import TopicAlreadyExistsError
 from infra.event_store import EventStore
 from infra.log_feed import LogFeed
 from infra.projection_runner import ProjectionRunner
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from infra.view_database import ViewDatabase
 from projections.records import LogRecord
@@ -102,7 +103,7 @@ class KafkaRelay:
         self._store = store
         self._views = views
         self._stopping = threading.Event()
-        with views.transaction() as tx:
+        with schema_lock(settings.database), views.transaction() as tx:
             tx.execute(_RELAY_POSITIONS)
         ensure_topic(settings)
         self._producer = KafkaProducer(

@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from projections.view_store import Projection, ViewTransaction
 
@@ -58,7 +59,7 @@ class ViewDatabase:
             self._path = str(settings.read_model_sqlite_path)
         else:
             self._pool = ConnectionPool(self._url, min_size=1, max_size=8, open=True)
-        with self.transaction() as tx:
+        with schema_lock(self._url), self.transaction() as tx:
             tx.execute(_POSITIONS)
 
     @contextmanager
@@ -93,7 +94,7 @@ class ViewDatabase:
         return conn
 
     def ensure(self, projection: Projection) -> None:
-        with self.transaction() as tx:
+        with schema_lock(self._url), self.transaction() as tx:
             for statement in projection.create_statements():
                 tx.execute(statement)
 

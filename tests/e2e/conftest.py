@@ -45,6 +45,9 @@ class Stack:
         self.token("audit:read", name="warm-up")
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
+            for worker in self.workers:
+                if worker.process is not None and worker.process.poll() is not None:
+                    raise RuntimeError(f"{worker.name} exited:\n{worker.log_tail()}")
             status = self.cli("projections", "status").stdout.splitlines()
             lags = [int(line.split()[2]) for line in status[1:-1]]
             if lags and not any(lags):
