@@ -179,30 +179,71 @@ class KafkaProjectionWorker:
         self._store = store
         self._runner = runner
         self._stopping = threading.Event()
+        self._settings = settings
         ensure_topic(settings)
-        self._consumer = KafkaConsumer(
-            settings.kafka_topic,
-            bootstrap_servers=settings.kafka_bootstrap,
+        self._consumer = self._join()
+
+    def _join(self) -> KafkaConsumer:
+        topic = self._settings.kafka_topic
+        consumer = KafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap,
             # One group per log topic: its members share the topic's partitions.
-            group_id=f"hubline-projections.{settings.kafka_topic}",
+            group_id=f"hubline-projections.{topic}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=1000,
         )
+        # Join only once this client knows the topic's partitions: a group joined
+        # before that is assigned nothing, and kafka-python 3.0 was seen to spin in
+        # the rebalance that follows instead of taking the partitions up.
+        deadline = time.monotonic() + 60
+        while not consumer.partitions_for_topic(topic):
+            if time.monotonic() > deadline:
+                consumer.close()
+                raise RuntimeError(f"Kafka has no partitions for {topic}")
+            time.sleep(0.1)
+        consumer.subscribe([topic])
+        return consumer
 
     def run(self) -> None:
         while not self._stopping.is_set():
-            batches = self._consumer.poll(timeout_ms=200)
-            records = [
-                record_from_message(self._store, message)
-                for messages in batches.values()
-                for message in messages
-            ]
-            if records:
-                # Positions saved with the views decide what is applied; the group's
-                # offsets only save re-reading.
-                self._runner.apply(records)
-                self._consumer.commit()
+            started = time.monotonic()
+            try:
+                applied = self._poll_and_apply()
+            except Exception:
+                # A database or broker outage: keep the process and start again from the
+                # group's committed offsets, so the batch that failed is read again.
+                log.exception("projection worker failed; rejoining and retrying")
+                self._stopping.wait(1.0)
+                self._rejoin()
+                continue
+            if not applied and time.monotonic() - started < 0.05:
+                # poll() returns at once while the broker is unreachable: don't spin.
+                self._stopping.wait(0.5)
+
+    def _rejoin(self) -> None:
+        try:
+            self._consumer.close()
+        except Exception:
+            log.exception("closing the consumer failed")
+        try:
+            self._consumer = self._join()
+        except Exception:
+            log.exception("could not rejoin the group; will retry")
+
+    def _poll_and_apply(self) -> int:
+        batches = self._consumer.poll(timeout_ms=200)
+        records = [
+            record_from_message(self._store, message)
+            for messages in batches.values()
+            for message in messages
+        ]
+        if records:
+            # Positions saved with the views decide what is applied; the group's
+            # offsets only save re-reading.
+            self._runner.apply(records)
+            self._consumer.commit()
+        return len(records)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -247,7 +288,16 @@ class KafkaLogFeed(LogFeed):
     def _poll(self, consumer: KafkaConsumer, call_soon: Callable[..., Any]) -> None:
         try:
             while not self._stopping.is_set():
-                batches = consumer.poll(timeout_ms=200)
+                started = time.monotonic()
+                try:
+                    batches = consumer.poll(timeout_ms=200)
+                except Exception:
+                    # The consumer keeps its positions: after an outage it reads on from there.
+                    log.exception("reading the log from Kafka failed; retrying")
+                    self._stopping.wait(1.0)
+                    continue
+                if not batches and time.monotonic() - started < 0.05:
+                    self._stopping.wait(0.5)  # unreachable broker: poll() returns at once
                 fresh: list[LogRecord] = []
                 for messages in batches.values():
                     for message in messages:

@@ -40,7 +40,7 @@ class Stack:
         if self.workers:
             self.wait_for_views()
 
-    def wait_for_views(self, within: float = 120) -> None:
+    def wait_for_views(self, within: float = 60) -> None:
         """A new projection worker first joins its group: wait until it applies a fresh write."""
         self.token("audit:read", name="warm-up")
         deadline = time.monotonic() + within
