@@ -18,7 +18,6 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import (
-    dh,
     dsa,
     ec,
     ed448,
@@ -48,7 +47,6 @@ _OTHER_KEY_TYPES: tuple[tuple[type[object], str], ...] = (
     (x25519.X25519PublicKey, "x25519"),
     (x448.X448PublicKey, "x448"),
     (ed448.Ed448PublicKey, "ed448"),
-    (dh.DHPublicKey, "dh"),
 )
 
 

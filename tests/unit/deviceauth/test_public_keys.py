@@ -168,7 +168,9 @@ def test_an_rsa_key_with_exponent_one_is_refused() -> None:
     pkcs1 = b"\x30" + der_length(len(sequence)) + sequence
     text = base64.b64encode(pkcs1).decode()
     check = inspect_public_key(text)
-    assert not check.usable and check.problem_code is KeyProblem.RSA_BAD_EXPONENT
+    # Newer `cryptography` refuses to load such a key at all; either way it is never usable.
+    assert not check.usable
+    assert check.problem_code in (KeyProblem.RSA_BAD_EXPONENT, KeyProblem.NOT_DECODABLE)
     assert not verify_signature(text, CHALLENGE.rjust(256, b"\x00"), CHALLENGE)
 
 
