@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import secrets
 import tempfile
 import uuid
 
@@ -25,6 +27,8 @@ def deployment_flags(args: argparse.Namespace) -> dict[str, str]:
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         flags["database"] = args.postgres.rsplit("/", 1)[0] + "/" + name
+    if args.postgres:
+        flags["secret_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
     if args.kafka:
         flags |= {
             "log": "kafka",

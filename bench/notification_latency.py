@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
     flags = deployment_flags(args)
+    # The master key is a secret: it goes in the environment, not on command lines.
+    env = {"HUBLINE_SECRET_KEY": flags.pop("secret_key")} if "secret_key" in flags else {}
     cli_flags = [
         item for key, value in flags.items() for item in (f"--{key.replace('_', '-')}", value)
     ]
@@ -37,13 +39,15 @@ def main() -> None:
     workers = []
     if args.kafka:
         workers = [
-            ServerProcess(n, [n, *cli_flags], root / f"{n}.log") for n in ("relay", "project")
+            ServerProcess(n, [n, *cli_flags], root / f"{n}.log", env=env)
+            for n in ("relay", "project")
         ]
     port = free_port()
     server = Server(
         "serve",
         ["serve", "--port", str(port), "--log-level", "warning", *cli_flags],
         root / "serve.log",
+        env=env,
         port=port,
     )
     for process in (*workers, server):

@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.audit.routes import router as audit_router
 from api.deviceauth.routes import router as deviceauth_router
+from api.identity.errors import to_oauth_error
+from api.identity.routes import router as identity_router
 from api.problem import Problem, to_problem
 from api.system.routes import router as system_router
 from domain.errors import DomainError, ViewsBehind
@@ -41,7 +43,14 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         summary="One event-sourced backend for devices, integrators and realtime apps",
         lifespan=lifespan,
     )
-    for router in (system_router, deviceauth_router, audit_router, event_gateway, device_gateway):
+    for router in (
+        system_router,
+        identity_router,
+        deviceauth_router,
+        audit_router,
+        event_gateway,
+        device_gateway,
+    ):
         app.include_router(router)
     _install_error_mapping(app)
     return app
@@ -58,6 +67,9 @@ def _install_error_mapping(app: FastAPI) -> None:
             log.exception(
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
             )
+        path = request.url.path
+        if path.startswith(("/connect/", "/.well-known/")):
+            return to_oauth_error(request, exc)
         return to_problem(request, exc)
 
     for kind in (*_EXPECTED, Exception):

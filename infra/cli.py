@@ -17,6 +17,7 @@ import orjson
 from domain.context import CommandContext
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import parse_permissions
+from infra.identity import cli as identity_cli
 from infra.settings import Settings
 
 log = logging.getLogger("hubline")
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = events.add_parser("export", parents=[common], help="write the log as NDJSON")
     export.add_argument("--after", type=int, default=0)
+    _COMMANDS.update(identity_cli.add_parsers(commands, common))
     return parser
 
 

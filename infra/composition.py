@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.commands import Command
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
 from domain.errors import ViewsBehind
+from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
 from infra.event_store import EventStore
+from infra.identity.access_tokens import AccessTokens
+from infra.identity.directory import Directory
+from infra.identity.signing_keys import SigningKeys
 from infra.log_feed import EmbeddedLogFeed, LogFeed
 from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
 from infra.projection_runner import EmbeddedProjectionThread, ProjectionRunner
+from infra.secret_box import SecretBox, master_key
 from infra.settings import Settings
 from infra.view_database import ViewDatabase
 from projections.api_token_view import ApiTokenView
@@ -24,10 +29,17 @@ from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
 from projections.view_store import Projection
 
+if TYPE_CHECKING:
+    from api.identity.provider import IdentityProvider
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-HANDLERS: dict[type[Command], Any] = {**DEVICEAUTH_HANDLERS, **PRINCIPAL_HANDLERS}
+HANDLERS: dict[type[Command], Any] = {
+    **DEVICEAUTH_HANDLERS,
+    **PRINCIPAL_HANDLERS,
+    **IDENTITY_HANDLERS,
+}
 
 
 def all_projections() -> list[Projection]:
@@ -55,6 +67,7 @@ class Hub:
         self.bus = CommandBus(
             self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
         )
+        self.identity = _identity_provider(settings, self.store, self.bus)
 
     def _committed(self, position: int) -> None:
         if self.projection_thread is not None:
@@ -62,6 +75,7 @@ class Hub:
         self.feed.wake(position)
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.identity.keys.ensure)
         self.bus.start()
         if self.projection_thread is not None:
             self.projection_thread.start()
@@ -119,3 +133,15 @@ class Hub:
 
             checks["log"] = kafka_reachable(self.settings)
         return checks
+
+
+def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -> IdentityProvider:
+    from api.identity.provider import IdentityProvider
+
+    keys = SigningKeys(
+        store, bus, SecretBox(master_key(settings)), settings.access_token_lifetime_seconds
+    )
+    tokens = AccessTokens(keys, settings.issuer_url, settings.access_token_lifetime_seconds)
+    return IdentityProvider(
+        keys, tokens, Directory(store), bus, settings.refresh_token_lifetime_seconds
+    )

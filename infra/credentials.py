@@ -23,8 +23,11 @@ def mint_token() -> tuple[str, str]:
 
 
 def hash_token(token: str) -> str:
-    # Tokens carry 256 bits of randomness, so a fast hash is safe; a slow KDF would
-    # only make every request slower.
+    """The stored form of any secret we generate: API tokens, client secrets, refresh tokens.
+
+    They carry 256 bits of randomness, so a fast hash is safe; a slow KDF would only
+    make every request slower. (Passwords, chosen by people, use Argon2: infra/passwords.py.)
+    """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

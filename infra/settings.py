@@ -42,6 +42,18 @@ class Settings:
     # How long a query waits for its read model to reach the log head before answering.
     read_your_writes_timeout_seconds: float = 5.0
     log_level: str = "info"
+    # The identity provider's issuer URL; by default this server's own address.
+    issuer: str | None = None
+    # Base64 of 32 bytes that encrypt stored secrets (signing keys). Required when
+    # distributed; the embedded deployment creates data_dir/master.key once.
+    secret_key: str | None = None
+    access_token_lifetime_seconds: int = 3600
+    refresh_token_lifetime_seconds: int = 15 * 24 * 3600
+    client_secret_grace_seconds: int = 24 * 3600
+
+    @property
+    def issuer_url(self) -> str:
+        return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlite_path(self) -> Path:

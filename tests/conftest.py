@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -63,4 +65,5 @@ def deployment(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dict[
         "log": "kafka",
         "kafka_bootstrap": kafka,
         "kafka_topic": f"hubline.test.{uuid.uuid4().hex[:10]}",
+        "secret_key": base64.b64encode(secrets.token_bytes(32)).decode(),
     }

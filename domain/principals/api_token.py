@@ -15,13 +15,7 @@ class ApiToken(Aggregate):
     """Keyed by the token's hash so a request finds its token without any index."""
 
     @staticmethod
-    def create_id(
-        name: str,
-        token_hash: str,
-        permissions: list[str],
-        expires_at: datetime | None,
-        meta: Metadata,
-    ) -> UUID:
+    def create_id(token_hash: str, **_: Any) -> UUID:
         return api_token_id(token_hash)
 
     @event("Issued")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +26,8 @@ class Stack:
     flags: list[str]
     server: Server
     workers: list[ServerProcess] = field(default_factory=list)
+    # Secrets travel in the environment, never on command lines.
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -61,7 +65,7 @@ class Stack:
             worker.stop()
 
     def cli(self, *args: str, check: bool = True, stdin: str | None = None):  # type: ignore[no-untyped-def]
-        return hubline(*args, *self.flags, check=check, stdin=stdin)
+        return hubline(*args, *self.flags, check=check, stdin=stdin, env=self.env)
 
     def token(self, permissions: str = ALL_DEVICEAUTH, name: str = "test") -> str:
         result = self.cli("tokens", "create", "--name", name, "--permissions", permissions)
@@ -75,6 +79,7 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
     data_dir = root / "data"
     flags = ["--data-dir", str(data_dir)]
     workers: list[ServerProcess] = []
+    env = dict(env or {})
     if kind == "distributed":
         postgres, kafka = require_services()
         flags += [
@@ -87,19 +92,16 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
             "--kafka-topic",
             f"hubline.e2e.{uuid.uuid4().hex[:10]}",
         ]
+        env.setdefault("HUBLINE_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
         workers = [
-            ServerProcess("relay", ["relay", *flags], root / "relay.log"),
-            ServerProcess("project", ["project", *flags], root / "project.log"),
+            ServerProcess("relay", ["relay", *flags], root / "relay.log", env=env),
+            ServerProcess("project", ["project", *flags], root / "project.log", env=env),
         ]
     port = free_port()
     server = Server(
-        "serve",
-        ["serve", "--port", str(port), *flags],
-        root / "serve.log",
-        env=env or {},
-        port=port,
+        "serve", ["serve", "--port", str(port), *flags], root / "serve.log", env=env, port=port
     )
-    return Stack(kind, flags, server, workers)
+    return Stack(kind, flags, server, workers, env)
 
 
 @pytest.fixture(scope="module", params=["embedded", "distributed"])

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def hubline(
-    *args: str, check: bool = True, stdin: str | None = None
+    *args: str, check: bool = True, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the hubline CLI as a user would."""
     return subprocess.run(
@@ -26,7 +26,7 @@ def hubline(
         text=True,
         check=check,
         input=stdin,
-        env=_clean_env(),
+        env={**_clean_env(), **(env or {})},
         timeout=120,
     )
 

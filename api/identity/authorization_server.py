@@ -1,0 +1,360 @@
+"""OAuth 2.0 token issuance on authlib's protocol rules, with every grant recorded as events.
+
+authlib validates requests and shapes responses (RFC 6749, 6750); this module supplies
+what it asks for: our clients and users, how tokens are minted (JWT access tokens,
+rotating refresh tokens `<grant id>.<secret>`), and how they are saved (commands).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.grants import (
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+    ResourceOwnerPasswordCredentialsGrant,
+)
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+
+from domain.context import CommandContext
+from domain.identity.commands import RecordLogin, StartTokenGrant
+from domain.identity.commands import RefreshTokenGrant as RefreshCommand
+from domain.identity.handlers import RefreshOutcome
+from domain.identity.oauth_client import OAuthClient
+from domain.identity.user import User
+from infra.command_bus import CommandBus
+from infra.credentials import hash_token
+from infra.identity.access_tokens import AccessTokens
+from infra.identity.directory import Directory, client_secret_matches
+from infra.passwords import verify_password
+
+SCOPES_SUPPORTED = ("openid", "profile", "email", "restapi", "offline_access")
+_DESCRIPTIONS = {
+    "unsupported_grant_type": "The grant_type is not supported by this server.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_grant": "The grant is invalid, expired or revoked.",
+    "invalid_scope": "A requested scope is not allowed for this client.",
+    "unauthorized_client": "This client may not use this grant type.",
+    "invalid_request": "The request is missing a parameter or is malformed.",
+}
+
+
+class Client(ClientMixin):  # type: ignore[misc]
+    def __init__(self, aggregate: OAuthClient) -> None:
+        self.aggregate = aggregate
+
+    def get_client_id(self) -> str:
+        return self.aggregate.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.aggregate.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            return ""
+        allowed = set(self.aggregate.scopes)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.aggregate.redirect_uris  # exact match, no prefixes
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return not self.aggregate.public and client_secret_matches(self.aggregate, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.aggregate.public:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return (
+            "code" in response_type.split() and "authorization_code" in self.aggregate.grant_types
+        )
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.aggregate.grant_types
+
+
+class Principal:
+    """The user a grant acts for, as authlib sees it."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_user_id(self) -> str:
+        return self.user.subject
+
+
+@dataclass
+class PresentedRefreshToken:
+    grant_id: str
+    presented_hash: str
+    client_id: str
+    subject: str
+    scope: str
+
+    def check_client(self, client: Client) -> bool:
+        return client.get_client_id() == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def is_expired(self) -> bool:
+        return False  # checked by the grant aggregate when it rotates
+
+    def is_revoked(self) -> bool:
+        return False
+
+
+@dataclass
+class Issued:
+    """What was minted for one token response, recorded when authlib saves it."""
+
+    grant_id: str
+    access_token_id: str
+    refresh_token_hash: str | None
+    new_grant: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+refresh_token_hash = hash_token
+
+
+class HublineRequest(OAuth2Request):  # type: ignore[misc]
+    def __init__(
+        self,
+        method: str,
+        uri: str,
+        headers: Mapping[str, str],  # case-insensitive: authlib asks for "Authorization"
+        form: dict[str, str],
+        args: dict[str, str],
+        context: CommandContext,
+    ) -> None:
+        super().__init__(method=method, uri=uri, headers=headers)
+        self._form = form
+        self._args = args
+        self.payload = BasicOAuth2Payload({**args, **form})
+        self.context = context
+        self.issued: Issued | None = None
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._args
+
+
+class _IssuesOurTokens:
+    """Every grant mints through the server, which knows the grant family."""
+
+    request: HublineRequest
+    server: HublineAuthorizationServer
+    GRANT_TYPE: str
+
+    def generate_token(
+        self,
+        user: Principal | None = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        return self.server.issue(
+            self.request, grant_type or self.GRANT_TYPE, user, scope or "", include_refresh_token
+        )
+
+
+class PasswordGrant(_IssuesOurTokens, ResourceOwnerPasswordCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def authenticate_user(self, username: str, password: str) -> Principal | None:
+        principal = self.server.authenticate_user(self.request, username, password)
+        if principal is None:
+            # RFC 6749 §5.2: wrong resource-owner credentials are an invalid grant.
+            raise InvalidGrantError("The e-mail or password is wrong, or the account is locked.")
+        return principal
+
+
+class CredentialsGrant(_IssuesOurTokens, ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+class RotatingRefreshGrant(_IssuesOurTokens, RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> PresentedRefreshToken | None:
+        return self.server.presented_refresh_token(refresh_token)
+
+    def authenticate_user(self, credential: PresentedRefreshToken) -> Principal | None:
+        user = self.server.directory.user_by_subject(credential.subject)
+        return Principal(user) if user is not None else None
+
+    def revoke_old_credential(self, refresh_token: PresentedRefreshToken) -> None:
+        """Rotation already replaced it, atomically with issuing the new one."""
+
+
+class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def __init__(
+        self,
+        directory: Directory,
+        tokens: AccessTokens,
+        bus: CommandBus,
+        refresh_lifetime: int,
+    ) -> None:
+        super().__init__(scopes_supported=list(SCOPES_SUPPORTED))
+        self.directory = directory
+        self.tokens = tokens
+        self.bus = bus
+        self.refresh_lifetime = refresh_lifetime
+        self.register_grant(PasswordGrant)
+        self.register_grant(CredentialsGrant)
+        self.register_grant(RotatingRefreshGrant)
+
+    # -- what authlib asks of a server ----------------------------------------------
+
+    def query_client(self, client_id: str) -> Client | None:
+        found = self.directory.client(client_id)
+        return Client(found) if found is not None else None
+
+    def create_oauth2_request(self, request: HublineRequest) -> HublineRequest:
+        return request  # the route already read and checked the form
+
+    def handle_response(
+        self, status: int, body: Any, headers: list[tuple[str, str]]
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        if isinstance(body, dict) and "error" in body and not body.get("error_description"):
+            body["error_description"] = _DESCRIPTIONS.get(body["error"], body["error"])
+        return status, body, headers
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    # -- users -----------------------------------------------------------------------
+
+    def authenticate_user(
+        self, request: HublineRequest, username: str, password: str
+    ) -> Principal | None:
+        user = self.directory.user_by_email(username)
+        now = datetime.now(UTC)
+        client_id = request.payload.client_id or (
+            request.client.get_client_id() if request.client else None
+        )
+        if user is not None and user.is_locked(now):
+            verify_password(None, password)  # the same cost as a real check
+            self._record_login(request, username, False, "locked out", client_id)
+            return None
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            self._record_login(request, username, False, "wrong e-mail or password", client_id)
+            return None
+        self._record_login(request, username, True, "", client_id)
+        return Principal(user)
+
+    def _record_login(
+        self, request: HublineRequest, email: str, ok: bool, reason: str, client_id: str | None
+    ) -> None:
+        self.bus.execute_now(
+            RecordLogin(
+                email=email,
+                succeeded=ok,
+                at=datetime.now(UTC),
+                client_id=client_id,
+                reason=reason,
+                context=request.context,
+            )
+        )
+
+    # -- minting and saving ----------------------------------------------------------
+
+    def issue(
+        self,
+        request: HublineRequest,
+        grant_type: str,
+        user: Principal | None,
+        scope: str,
+        include_refresh_token: bool,
+    ) -> dict[str, Any]:
+        presented: PresentedRefreshToken | None = request.refresh_token
+        grant_id = presented.grant_id if presented is not None else str(uuid.uuid4())
+        client_id = request.client.get_client_id()
+        subject = user.get_user_id() if user is not None else None
+        minted = self.tokens.mint(client_id, subject, scope, grant_id=grant_id)
+        token: dict[str, Any] = {
+            "access_token": minted.token,
+            "token_type": "Bearer",
+            "expires_in": minted.expires_in,
+            "scope": scope,
+        }
+        refresh_hash = None
+        # Refresh tokens go to users who asked for offline access (and always on rotation).
+        wants_refresh = "offline_access" in scope.split() or presented is not None
+        if include_refresh_token and user is not None and wants_refresh:
+            refresh = f"{grant_id}.{secrets.token_urlsafe(32)}"
+            refresh_hash = refresh_token_hash(refresh)
+            token["refresh_token"] = refresh
+        request.issued = Issued(grant_id, minted.jti, refresh_hash, new_grant=presented is None)
+        return token
+
+    def save_token(self, token: dict[str, Any], request: HublineRequest) -> None:
+        issued = request.issued
+        assert issued is not None
+        expires = datetime.now(UTC) + timedelta(seconds=self.refresh_lifetime)
+        if issued.new_grant:
+            self.bus.execute_now(
+                StartTokenGrant(
+                    grant_id=uuid.UUID(issued.grant_id),
+                    client_id=request.client.get_client_id(),
+                    subject=request.user.get_user_id() if request.user else None,
+                    scope=token.get("scope", ""),
+                    grant_type=request.payload.grant_type,
+                    access_token_id=issued.access_token_id,
+                    refresh_token_hash=issued.refresh_token_hash,
+                    refresh_expires_at=expires if issued.refresh_token_hash else None,
+                    context=request.context,
+                )
+            )
+            return
+        presented: PresentedRefreshToken = request.refresh_token
+        outcome = self.bus.execute_now(
+            RefreshCommand(
+                grant_id=uuid.UUID(issued.grant_id),
+                presented_hash=presented.presented_hash,
+                access_token_id=issued.access_token_id,
+                refresh_token_hash=issued.refresh_token_hash or "",
+                refresh_expires_at=expires,
+                at=datetime.now(UTC),
+                context=request.context,
+            )
+        )
+        if outcome is RefreshOutcome.REUSED:
+            raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
+        if outcome is not RefreshOutcome.ROTATED:
+            raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
+
+    def presented_refresh_token(self, token: str) -> PresentedRefreshToken | None:
+        grant_id, _, secret = token.partition(".")
+        if not secret or len(token) > 200:
+            return None
+        grant = self.directory.grant(grant_id)
+        if grant is None or grant.subject is None:
+            return None
+        # Validity (current, replaced, expired, revoked) is decided when rotating, in one
+        # transaction with the rotation itself; here we only name the family.
+        return PresentedRefreshToken(
+            grant_id=grant_id,
+            presented_hash=refresh_token_hash(token),
+            client_id=grant.client_id,
+            subject=grant.subject,
+            scope=grant.scope,
+        )

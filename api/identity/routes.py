@@ -1,0 +1,122 @@
+"""The OpenID provider's endpoints, at the paths Duende IdentityServer (and so SENZ) uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import bearer_token, hub_of
+from api.identity.authorization_server import SCOPES_SUPPORTED, HublineRequest
+from api.identity.errors import oauth_error
+from api.identity.token_requests import read_form, request_context
+from infra.identity.access_tokens import InvalidAccessToken
+
+router = APIRouter(tags=["Identity"])
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
+
+
+@router.get("/.well-known/openid-configuration", summary="OpenID Provider metadata")
+async def discovery(request: Request) -> dict[str, Any]:
+    identity = hub_of(request).identity
+    issuer = identity.tokens.issuer
+    return {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
+        "token_endpoint": f"{issuer}/connect/token",
+        "userinfo_endpoint": f"{issuer}/connect/userinfo",
+        "revocation_endpoint": f"{issuer}/connect/revocation",
+        "introspection_endpoint": f"{issuer}/connect/introspect",
+        "scopes_supported": list(SCOPES_SUPPORTED),
+        "claims_supported": ["sub", "name", "email", "preferred_username", "updated_at"],
+        "grant_types_supported": ["password", "client_credentials", "refresh_token"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": _CLIENT_AUTH,
+        "revocation_endpoint_auth_methods_supported": _CLIENT_AUTH,
+        "introspection_endpoint_auth_methods_supported": _CLIENT_AUTH,
+        "code_challenge_methods_supported": ["S256"],
+        "request_parameter_supported": False,
+    }
+
+
+@router.get("/.well-known/openid-configuration/jwks", summary="The provider's public keys")
+async def jwks(request: Request) -> JSONResponse:
+    keys = await run_in_threadpool(hub_of(request).identity.keys.jwks)
+    return JSONResponse(keys, headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.post("/connect/token", summary="Token endpoint (RFC 6749 §3.2)")
+async def token(request: Request) -> JSONResponse:
+    identity = hub_of(request).identity
+    oauth_request = await _oauth_request(request)
+    status, body, headers = await run_in_threadpool(
+        identity.server.create_token_response, oauth_request
+    )
+    return JSONResponse(body, status_code=status, headers={**dict(headers), **_NO_STORE})
+
+
+@router.api_route("/connect/userinfo", methods=["GET", "POST"], summary="UserInfo (OIDC Core §5.3)")
+async def userinfo(request: Request) -> JSONResponse:
+    identity = hub_of(request).identity
+    token_text = bearer_token(request.headers.get("authorization"))
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if token_text is None:
+        return oauth_error(401, "invalid_token", "missing bearer token", challenge)
+    try:
+        claims = await run_in_threadpool(identity.validate_access_token, token_text)
+    except InvalidAccessToken as exc:
+        return oauth_error(401, "invalid_token", str(exc), challenge)
+    scopes = str(claims.get("scope", "")).split()
+    if "openid" not in scopes:
+        return oauth_error(403, "insufficient_scope", "the token lacks the openid scope")
+    user = await run_in_threadpool(identity.directory.user_by_subject, str(claims["sub"]))
+    if user is None:
+        return oauth_error(401, "invalid_token", "the token's subject is not a user")
+    info: dict[str, Any] = {"sub": user.subject}
+    if "profile" in scopes:
+        info |= {"name": user.name, "preferred_username": user.email}
+    if "email" in scopes:
+        info |= {"email": user.email, "email_verified": False}
+    return JSONResponse(info, headers=_NO_STORE)
+
+
+@router.post("/connect/revocation", summary="Token revocation (RFC 7009)")
+async def revocation(request: Request) -> JSONResponse:
+    identity = hub_of(request).identity
+    oauth_request = await _oauth_request(request)
+    try:
+        await run_in_threadpool(identity.revoke, oauth_request)
+    except OAuth2Error as exc:
+        return oauth_error(exc.status_code, exc.error, exc.get_error_description() or exc.error)
+    return JSONResponse({}, headers=_NO_STORE)
+
+
+@router.post("/connect/introspect", summary="Token introspection (RFC 7662)")
+async def introspect(request: Request) -> JSONResponse:
+    identity = hub_of(request).identity
+    oauth_request = await _oauth_request(request)
+    try:
+        body = await run_in_threadpool(identity.introspect, oauth_request)
+    except OAuth2Error as exc:
+        return oauth_error(exc.status_code, exc.error, exc.get_error_description() or exc.error)
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+async def _oauth_request(request: Request) -> HublineRequest:
+    form = await read_form(request)
+    return HublineRequest(
+        method=request.method,
+        uri=hub_of(request).identity.tokens.issuer + request.url.path,
+        headers=request.headers,
+        form=form,
+        args=dict(request.query_params),
+        context=request_context(request),
+    )

@@ -1,0 +1,82 @@
+"""Commands of the identity provider. Secrets arrive hashed or encrypted, never in clear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.commands import Command
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterUser(Command):
+    email: str
+    name: str
+    password_hash: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLogin(Command):
+    email: str
+    succeeded: bool
+    at: datetime
+    client_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterClient(Command):
+    client_id: str
+    name: str
+    public: bool
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    scopes: tuple[str, ...]
+    secret_hash: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotateClientSecret(Command):
+    client_id: str
+    secret_hash: str
+    previous_valid_until: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartTokenGrant(Command):
+    grant_id: UUID
+    client_id: str
+    subject: str | None
+    scope: str
+    grant_type: str
+    access_token_id: str
+    refresh_token_hash: str | None
+    refresh_expires_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefreshTokenGrant(Command):
+    grant_id: UUID
+    presented_hash: str
+    access_token_id: str
+    refresh_token_hash: str
+    refresh_expires_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeTokenGrant(Command):
+    grant_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddSigningKey(Command):
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any] = field(default_factory=dict)
+    private_key_encrypted: str
+    added_at: datetime

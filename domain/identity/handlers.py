@@ -1,0 +1,183 @@
+"""Decisions of the identity provider."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from enum import StrEnum
+
+from domain.commands import UnitOfWork
+from domain.errors import DomainError, NotFound
+from domain.identity.commands import (
+    AddSigningKey,
+    RecordLogin,
+    RefreshTokenGrant,
+    RegisterClient,
+    RegisterUser,
+    RevokeTokenGrant,
+    RotateClientSecret,
+    StartTokenGrant,
+)
+from domain.identity.oauth_client import GRANT_TYPES, OAuthClient, oauth_client_id
+from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
+from domain.identity.token_grant import TokenGrant
+from domain.identity.user import User, user_id
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROLES = frozenset({"admin", "user"})
+
+
+class RefreshOutcome(StrEnum):
+    ROTATED = "rotated"
+    # A replaced token came back: someone holds a copy, so the family was revoked.
+    REUSED = "reused"
+    INVALID = "invalid"
+
+
+def register_user(command: RegisterUser, uow: UnitOfWork) -> str:
+    email = command.email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise DomainError("a user needs a valid e-mail address")
+    if not command.name.strip() or len(command.name) > 200:
+        raise DomainError("a user needs a display name of 1 to 200 characters")
+    unknown = set(command.roles) - ROLES
+    if unknown:
+        raise DomainError(f"unknown roles: {', '.join(sorted(unknown))}")
+    if uow.get(User, user_id(email)) is not None:
+        raise DomainError(f"a user with e-mail {email} already exists")
+    user = User(
+        email=email,
+        name=command.name.strip(),
+        password_hash=command.password_hash,
+        roles=sorted(set(command.roles) | {"user"}),
+        meta=command.context.as_metadata(),
+    )
+    uow.add(user)
+    return user.subject
+
+
+def record_login(command: RecordLogin, uow: UnitOfWork) -> None:
+    user = uow.get(User, user_id(command.email))
+    if user is None:
+        return  # unknown accounts have no history to keep; the address limiter counts them
+    meta = command.context.as_metadata()
+    if command.succeeded:
+        user.record_login(client_id=command.client_id, meta=meta)
+    else:
+        user.record_failed_login(
+            reason=command.reason, at=command.at, client_id=command.client_id, meta=meta
+        )
+
+
+def register_client(command: RegisterClient, uow: UnitOfWork) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9._~-]{3,100}", command.client_id):
+        raise DomainError("client_id must be 3 to 100 characters of A-Z a-z 0-9 . _ ~ -")
+    unknown = set(command.grant_types) - GRANT_TYPES
+    if unknown:
+        raise DomainError(f"unknown grant types: {', '.join(sorted(unknown))}")
+    if command.public == (command.secret_hash is not None):
+        raise DomainError("a confidential client needs a secret; a public client has none")
+    if command.public and "client_credentials" in command.grant_types:
+        raise DomainError("a public client cannot use client_credentials")
+    for uri in command.redirect_uris:
+        if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri) or "#" in uri:
+            raise DomainError(f"redirect URI {uri!r} must be absolute and without a fragment")
+    if uow.get(OAuthClient, oauth_client_id(command.client_id)) is not None:
+        raise DomainError(f"client {command.client_id} already exists")
+    uow.add(
+        OAuthClient(
+            client_id=command.client_id,
+            name=command.name,
+            public=command.public,
+            redirect_uris=list(command.redirect_uris),
+            grant_types=list(command.grant_types),
+            scopes=list(command.scopes),
+            secret_hash=command.secret_hash,
+            meta=command.context.as_metadata(),
+        )
+    )
+
+
+def rotate_client_secret(command: RotateClientSecret, uow: UnitOfWork) -> None:
+    client = uow.get(OAuthClient, oauth_client_id(command.client_id))
+    if client is None:
+        raise NotFound(f"no client {command.client_id}")
+    if client.public:
+        raise DomainError("a public client has no secret to rotate")
+    client.rotate_secret(
+        secret_hash=command.secret_hash,
+        previous_valid_until=command.previous_valid_until,
+        meta=command.context.as_metadata(),
+    )
+
+
+def start_token_grant(command: StartTokenGrant, uow: UnitOfWork) -> None:
+    uow.add(
+        TokenGrant(
+            grant_id=command.grant_id,
+            client_id=command.client_id,
+            subject=command.subject,
+            scope=command.scope,
+            grant_type=command.grant_type,
+            access_token_id=command.access_token_id,
+            refresh_token_hash=command.refresh_token_hash,
+            refresh_expires_at=command.refresh_expires_at,
+            meta=command.context.as_metadata(),
+        )
+    )
+
+
+def refresh_token_grant(command: RefreshTokenGrant, uow: UnitOfWork) -> RefreshOutcome:
+    grant = uow.get(TokenGrant, command.grant_id)
+    if grant is None or grant.revoked:
+        return RefreshOutcome.INVALID
+    meta = command.context.as_metadata()
+    if any(hmac.compare_digest(h, command.presented_hash) for h in grant.replaced_hashes):
+        grant.revoke(reason="refresh token reused", meta=meta)
+        return RefreshOutcome.REUSED
+    current = grant.refresh_token_hash or ""
+    if not hmac.compare_digest(current, command.presented_hash):
+        return RefreshOutcome.INVALID
+    if not grant.refresh_usable_at(command.at):
+        return RefreshOutcome.INVALID
+    grant.refresh(
+        access_token_id=command.access_token_id,
+        refresh_token_hash=command.refresh_token_hash,
+        refresh_expires_at=command.refresh_expires_at,
+        meta=meta,
+    )
+    return RefreshOutcome.ROTATED
+
+
+def revoke_token_grant(command: RevokeTokenGrant, uow: UnitOfWork) -> None:
+    grant = uow.get(TokenGrant, command.grant_id)
+    if grant is not None and not grant.revoked:
+        grant.revoke(reason=command.reason, meta=command.context.as_metadata())
+
+
+def add_signing_key(command: AddSigningKey, uow: UnitOfWork) -> None:
+    ring = uow.get(SigningKeyRing, KEY_RING_ID)
+    meta = command.context.as_metadata()
+    if ring is None:
+        ring = SigningKeyRing(meta=meta)
+        uow.add(ring)
+    ring.add_key(
+        kid=command.kid,
+        alg=command.alg,
+        public_jwk=command.public_jwk,
+        private_key_encrypted=command.private_key_encrypted,
+        added_at=command.added_at,
+        meta=meta,
+    )
+
+
+HANDLERS = {
+    RegisterUser: register_user,
+    RecordLogin: record_login,
+    RegisterClient: register_client,
+    RotateClientSecret: rotate_client_secret,
+    StartTokenGrant: start_token_grant,
+    RefreshTokenGrant: refresh_token_grant,
+    RevokeTokenGrant: revoke_token_grant,
+    AddSigningKey: add_signing_key,
+}

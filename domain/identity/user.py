@@ -1,0 +1,72 @@
+"""People who log in: e-mail, display name, password hash, roles, and a stable subject id."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+Metadata = dict[str, Any]
+
+# Failed logins tolerated per window before the account is locked for a while.
+FAILURES_BEFORE_LOCKOUT = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+
+class User(Aggregate):
+    """Keyed by the lower-cased e-mail; the subject (`sub`) is the aggregate id, for good."""
+
+    @staticmethod
+    def create_id(email: str, **_: Any) -> UUID:
+        return user_id(email)
+
+    @event("Registered")
+    def __init__(
+        self, email: str, name: str, password_hash: str, roles: list[str], meta: Metadata
+    ) -> None:
+        self.email = email
+        self.name = name
+        self.password_hash = password_hash
+        self.roles = list(roles)
+        self.recent_failures: list[datetime] = []
+        self.locked_until: datetime | None = None
+
+    @property
+    def subject(self) -> str:
+        return str(self.id)
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str, meta: Metadata) -> None:
+        self.password_hash = password_hash
+
+    @event("LoginSucceeded")
+    def record_login(self, client_id: str | None, meta: Metadata) -> None:
+        self.recent_failures = []
+
+    def record_failed_login(
+        self, reason: str, at: datetime, client_id: str | None, meta: Metadata
+    ) -> None:
+        recent = [t for t in self.recent_failures if at - t < FAILURE_WINDOW]
+        self._login_failed(reason=reason, at=at, client_id=client_id, meta=meta)
+        if len(recent) + 1 >= FAILURES_BEFORE_LOCKOUT and not self.is_locked(at):
+            self._lock_out(until=at + LOCKOUT, meta=meta)
+
+    @event("LoginFailed")
+    def _login_failed(
+        self, reason: str, at: datetime, client_id: str | None, meta: Metadata
+    ) -> None:
+        self.recent_failures = [t for t in self.recent_failures if at - t < FAILURE_WINDOW] + [at]
+
+    @event("LockedOut")
+    def _lock_out(self, until: datetime, meta: Metadata) -> None:
+        self.locked_until = until
+
+
+def user_id(email: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"hubline:user:{email.strip().lower()}")

@@ -1,0 +1,97 @@
+"""JWT access tokens (RFC 9068) signed with the provider's keys, and their validation.
+
+Validation accepts only the asymmetric algorithms we sign with, looks the key up by
+`kid` in our own JWKS, and insists on `typ: at+jwt`: a token with `alg: none`, an HMAC
+made with our public key, or an id_token presented as an access token is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from infra.identity.signing_keys import ALGORITHMS, SigningKeys
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    token: str
+    jti: str
+    expires_in: int
+
+
+class AccessTokens:
+    def __init__(self, keys: SigningKeys, issuer: str, lifetime: int) -> None:
+        self._keys = keys
+        self.issuer = issuer
+        self.audience = f"{issuer}/resources"
+        self.lifetime = lifetime
+
+    def mint(
+        self,
+        client_id: str,
+        subject: str | None,
+        scope: str,
+        grant_id: str | None = None,
+        auth_time: int | None = None,
+        alg: str = "RS256",
+    ) -> MintedToken:
+        key = self._keys.signing_key(alg)
+        now = int(time.time())
+        jti = secrets.token_hex(16)
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject or client_id,
+            "client_id": client_id,
+            "scope": scope,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime,
+            "jti": jti,
+        }
+        if grant_id is not None:
+            claims["sid"] = grant_id
+        if auth_time is not None:
+            claims["auth_time"] = auth_time
+        token = jwt.encode(
+            claims, key.private, algorithm=alg, headers={"kid": key.kid, "typ": "at+jwt"}
+        )
+        return MintedToken(token, jti, self.lifetime)
+
+    def validate(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken("the token is not a JWT") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidAccessToken(f"tokens signed with {header.get('alg')!r} are not accepted")
+        if str(header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
+            raise InvalidAccessToken("not an access token (typ must be at+jwt)")
+        found = self._keys.verification_key(str(header.get("kid", "")))
+        if found is None:
+            raise InvalidAccessToken("the token was not signed by a key of this issuer")
+        alg, key = found
+        if alg != header["alg"]:
+            raise InvalidAccessToken("the token's algorithm does not match its key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+                leeway=30,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken(str(exc)) from exc
+        return claims

@@ -1,0 +1,163 @@
+"""`hubline users|clients|keys`: identity administration that works with or without the server."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from domain.context import CommandContext
+from domain.errors import DomainError
+from domain.identity.commands import RegisterClient, RegisterUser, RotateClientSecret
+from infra.settings import Settings
+
+_CLI = CommandContext(actor_id="cli", actor_kind="cli")
+Handler = Any
+
+
+def add_parsers(
+    commands: Any, common: argparse.ArgumentParser
+) -> dict[tuple[str, str | None], Handler]:
+    users = commands.add_parser("users", help="people who log in").add_subparsers(
+        dest="action", required=True
+    )
+    create_user = users.add_parser(
+        "create", parents=[common], help="register a user; the password is read from stdin"
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--role", action="append", default=[], choices=["admin", "user"])
+
+    clients = commands.add_parser("clients", help="OAuth clients").add_subparsers(
+        dest="action", required=True
+    )
+    create_client = clients.add_parser("create", parents=[common], help="register a client")
+    create_client.add_argument("--name", required=True)
+    create_client.add_argument("--client-id", help="default: derived from the name")
+    create_client.add_argument("--redirect-uri", action="append", default=[])
+    create_client.add_argument("--grant-types", default="authorization_code,refresh_token")
+    create_client.add_argument("--scopes", default="openid profile restapi offline_access")
+    create_client.add_argument("--public", action="store_true", help="no secret (PKCE apps)")
+    rotate = clients.add_parser(
+        "rotate-secret", parents=[common], help="new secret; the old one stays valid for a grace"
+    )
+    rotate.add_argument("client_id")
+
+    keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
+        dest="action", required=True
+    )
+    keys.add_parser(
+        "rotate", parents=[common], help="add new signing keys; old ones stay published"
+    )
+    return {
+        ("users", "create"): _create_user,
+        ("clients", "create"): _create_client,
+        ("clients", "rotate-secret"): _rotate_secret,
+        ("keys", "rotate"): _rotate_keys,
+    }
+
+
+def _hub_parts(settings: Settings) -> Any:
+    from infra.command_bus import CommandBus
+    from infra.composition import HANDLERS
+    from infra.event_store import EventStore
+
+    store = EventStore(settings)
+    return store, CommandBus(store.app, HANDLERS)
+
+
+def _fail(message: str) -> int:
+    print(f"hubline: {message}", file=sys.stderr)
+    return 2
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.passwords import hash_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        return _fail(str(exc))
+    _, bus = _hub_parts(settings)
+    try:
+        subject = bus.execute_now(
+            RegisterUser(
+                email=args.email,
+                name=args.name,
+                password_hash=password_hash,
+                roles=tuple(args.role),
+                context=_CLI,
+            )
+        )
+    except DomainError as exc:
+        return _fail(str(exc))
+    print(subject)
+    return 0
+
+
+def _create_client(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.identity.directory import mint_client_secret
+
+    slug = re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")[:40] or "client"
+    client_id = args.client_id or f"{slug}-{secrets.token_hex(3)}"
+    secret, secret_hash = (None, None) if args.public else mint_client_secret()
+    _, bus = _hub_parts(settings)
+    try:
+        bus.execute_now(
+            RegisterClient(
+                client_id=client_id,
+                name=args.name,
+                public=args.public,
+                redirect_uris=tuple(args.redirect_uri),
+                grant_types=tuple(g.strip() for g in args.grant_types.split(",") if g.strip()),
+                scopes=tuple(args.scopes.split()),
+                secret_hash=secret_hash,
+                context=_CLI,
+            )
+        )
+    except DomainError as exc:
+        return _fail(str(exc))
+    sys.stdout.write(orjson.dumps({"client_id": client_id, "client_secret": secret}).decode())
+    sys.stdout.write("\n")
+    return 0
+
+
+def _rotate_secret(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.identity.directory import mint_client_secret
+
+    secret, secret_hash = mint_client_secret()
+    grace = timedelta(seconds=settings.client_secret_grace_seconds)
+    _, bus = _hub_parts(settings)
+    try:
+        bus.execute_now(
+            RotateClientSecret(
+                client_id=args.client_id,
+                secret_hash=secret_hash,
+                previous_valid_until=datetime.now(UTC) + grace,
+                context=_CLI,
+            )
+        )
+    except DomainError as exc:
+        return _fail(str(exc))
+    sys.stdout.write(orjson.dumps({"client_id": args.client_id, "client_secret": secret}).decode())
+    sys.stdout.write("\n")
+    return 0
+
+
+def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.identity.signing_keys import SigningKeys
+    from infra.secret_box import SecretBox, master_key
+
+    store, bus = _hub_parts(settings)
+    keys = SigningKeys(
+        store, bus, SecretBox(master_key(settings)), settings.access_token_lifetime_seconds
+    )
+    for kid in keys.rotate():
+        print(kid)
+    return 0
