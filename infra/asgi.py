@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.audit.routes import router as audit_router
 from api.deviceauth.routes import router as deviceauth_router
+from api.identity.authorize_routes import router as authorize_router
 from api.identity.errors import to_oauth_error
 from api.identity.routes import router as identity_router
 from api.problem import Problem, to_problem
@@ -46,6 +47,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
     for router in (
         system_router,
         identity_router,
+        authorize_router,
         deviceauth_router,
         audit_router,
         event_gateway,
@@ -68,7 +70,7 @@ def _install_error_mapping(app: FastAPI) -> None:
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
             )
         path = request.url.path
-        if path.startswith(("/connect/", "/.well-known/")):
+        if path.startswith(("/connect/", "/.well-known/", "/account/")):
             return to_oauth_error(request, exc)
         return to_problem(request, exc)
 

@@ -137,11 +137,14 @@ class Hub:
 
 def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -> IdentityProvider:
     from api.identity.provider import IdentityProvider
+    from api.identity.session import Sessions
 
-    keys = SigningKeys(
-        store, bus, SecretBox(master_key(settings)), settings.access_token_lifetime_seconds
+    box = SecretBox(master_key(settings))
+    keys = SigningKeys(store, bus, box, settings.access_token_lifetime_seconds)
+    sessions = Sessions(
+        box.derive_key("session-cookie"), secure=settings.issuer_url.startswith("https://")
     )
     tokens = AccessTokens(keys, settings.issuer_url, settings.access_token_lifetime_seconds)
     return IdentityProvider(
-        keys, tokens, Directory(store), bus, settings.refresh_token_lifetime_seconds
+        keys, tokens, Directory(store), bus, settings.refresh_token_lifetime_seconds, sessions
     )

@@ -27,7 +27,11 @@ _EVENT_FIELDS_NOT_IN_PAYLOAD = ("originator_id", "originator_version", "timestam
 
 
 class OrjsonTranscoder(JSONTranscoder):
-    """eventsourcing's JSON transcoder, with orjson doing the byte work (several times faster)."""
+    """eventsourcing's JSON transcoder, with orjson doing the byte work (several times faster).
+
+    orjson writes UUIDs itself, as plain strings, so a UUID in an event field comes back
+    as a str: events keep ids as strings (the aggregate's own id is handled by the mapper).
+    """
 
     def encode(self, obj: Any) -> bytes:
         return orjson.dumps(

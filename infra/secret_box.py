@@ -7,6 +7,8 @@ or, on the embedded deployment, a file created once under the data directory.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -23,6 +25,11 @@ class SecretBox:
         if len(key) != 32:
             raise ValueError("the master key must be 32 bytes (base64 in HUBLINE_SECRET_KEY)")
         self._aead = AESGCM(key)
+        self._master = key
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A separate key per use (cookies, CSRF), so no two uses share key material."""
+        return hmac.new(self._master, purpose.encode(), hashlib.sha256).digest()
 
     def seal(self, plaintext: bytes, purpose: str) -> str:
         nonce = secrets.token_bytes(_NONCE_BYTES)

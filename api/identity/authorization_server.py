@@ -8,6 +8,7 @@ rotating refresh tokens `<grant id>.<secret>`), and how they are saved (commands
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,18 +17,27 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import (
+    AuthorizationCodeGrant,
     ClientCredentialsGrant,
     RefreshTokenGrant,
     ResourceOwnerPasswordCredentialsGrant,
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode
 
 from domain.context import CommandContext
-from domain.identity.commands import RecordLogin, StartTokenGrant
+from domain.identity.authorization_code import AuthorizationCode
+from domain.identity.commands import (
+    IssueAuthorizationCode,
+    RecordLogin,
+    RedeemAuthorizationCode,
+    StartTokenGrant,
+)
 from domain.identity.commands import RefreshTokenGrant as RefreshCommand
-from domain.identity.handlers import RefreshOutcome
+from domain.identity.handlers import RedeemOutcome, RefreshOutcome
 from domain.identity.oauth_client import OAuthClient
 from domain.identity.user import User
 from infra.command_bus import CommandBus
@@ -87,8 +97,9 @@ class Client(ClientMixin):  # type: ignore[misc]
 class Principal:
     """The user a grant acts for, as authlib sees it."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, auth_time: int | None = None) -> None:
         self.user = user
+        self.auth_time = auth_time if auth_time is not None else int(time.time())
 
     def get_user_id(self) -> str:
         return self.user.subject
@@ -190,6 +201,137 @@ class CredentialsGrant(_IssuesOurTokens, ClientCredentialsGrant):  # type: ignor
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+@dataclass
+class IssuedCode:
+    """An authorization code as authlib asks about it."""
+
+    code: AuthorizationCode
+    code_hash: str
+
+    @property
+    def code_challenge(self) -> str | None:
+        return self.code.code_challenge
+
+    @property
+    def code_challenge_method(self) -> str | None:
+        return self.code.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.code.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.code.scope
+
+    def get_nonce(self) -> str | None:
+        return self.code.nonce
+
+    def get_auth_time(self) -> int:
+        return self.code.auth_time
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> list[str]:
+        return ["pwd"]
+
+
+CODE_LIFETIME = timedelta(minutes=5)
+
+
+class CodeGrant(_IssuesOurTokens, AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        client: Client = self.request.client
+        if client.aggregate.public and not self.request.payload.data.get("code_challenge"):
+            raise InvalidRequestError(
+                "Public clients must use PKCE (code_challenge with S256).",
+                redirect_uri=redirect_uri,
+                state=self.request.payload.state,
+            )
+        return redirect_uri
+
+    def save_authorization_code(self, code: str, request: HublineRequest) -> None:
+        data = request.payload.data
+        challenge = data.get("code_challenge")
+        self.server.bus.execute_now(
+            IssueAuthorizationCode(
+                code_hash=hash_token(code),
+                client_id=request.client.get_client_id(),
+                redirect_uri=request.payload.redirect_uri
+                or request.client.get_default_redirect_uri(),
+                scope=request.payload.scope or "",
+                subject=request.user.get_user_id(),
+                nonce=data.get("nonce"),
+                code_challenge=challenge,
+                code_challenge_method=(data.get("code_challenge_method") or "S256")
+                if challenge
+                else None,
+                auth_time=request.user.auth_time,
+                expires_at=datetime.now(UTC) + CODE_LIFETIME,
+                context=request.context,
+            )
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> IssuedCode | None:
+        code_hash = hash_token(code)
+        found = self.server.directory.authorization_code(code_hash)
+        if found is None or found.client_id != client.get_client_id():
+            return None
+        if found.redeemed_by_grant is None and datetime.now(UTC) >= found.expires_at:
+            return None
+        # A used code still answers here: saving the token finds it used and revokes.
+        return IssuedCode(found, code_hash)
+
+    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+        """Redeemed when the tokens are saved, in the same transaction."""
+
+    def authenticate_user(self, authorization_code: IssuedCode) -> Principal | None:
+        user = self.server.directory.user_by_subject(authorization_code.code.subject)
+        return Principal(user, authorization_code.code.auth_time) if user else None
+
+
+class S256Only(CodeChallenge):  # type: ignore[misc]
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+
+class HublineOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """id_tokens for the code flow, signed with the provider's current RS256 key."""
+
+    def __init__(self, server: HublineAuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+    def resolve_client_private_key(self, client: Client) -> Any:
+        return self.server.tokens.id_token_key()
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return "RS256"
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        return {"alg": "RS256", "kid": self.server.tokens.id_token_kid(), "typ": "JWT"}
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        return {"iss": self.server.tokens.issuer, "aud": [client.get_client_id()]}
+
+    def exists_nonce(self, nonce: str, request: HublineRequest) -> bool:
+        return False
+
+    def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
+        return user_claims(user.user, scope)
+
+
+def user_claims(user: User, scope: str) -> dict[str, Any]:
+    scopes = scope.split()
+    claims: dict[str, Any] = {"sub": user.subject}
+    if "profile" in scopes:
+        claims |= {"name": user.name, "preferred_username": user.email}
+    if "email" in scopes:
+        claims |= {"email": user.email, "email_verified": False}
+    return claims
+
+
 class RotatingRefreshGrant(_IssuesOurTokens, RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -218,6 +360,7 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.tokens = tokens
         self.bus = bus
         self.refresh_lifetime = refresh_lifetime
+        self.register_grant(CodeGrant, [S256Only(required=True), HublineOpenIDCode(self)])
         self.register_grant(PasswordGrant)
         self.register_grant(CredentialsGrant)
         self.register_grant(RotatingRefreshGrant)
@@ -246,24 +389,24 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def authenticate_user(
         self, request: HublineRequest, username: str, password: str
     ) -> Principal | None:
-        user = self.directory.user_by_email(username)
-        now = datetime.now(UTC)
         client_id = request.payload.client_id or (
             request.client.get_client_id() if request.client else None
         )
-        if user is not None and user.is_locked(now):
-            verify_password(None, password)  # the same cost as a real check
-            self._record_login(request, username, False, "locked out", client_id)
-            return None
-        if not verify_password(user.password_hash if user else None, password) or user is None:
-            self._record_login(request, username, False, "wrong e-mail or password", client_id)
-            return None
-        self._record_login(request, username, True, "", client_id)
-        return Principal(user)
+        return self.check_password(username, password, request.context, client_id)
 
-    def _record_login(
-        self, request: HublineRequest, email: str, ok: bool, reason: str, client_id: str | None
-    ) -> None:
+    def check_password(
+        self, email: str, password: str, context: CommandContext, client_id: str | None
+    ) -> Principal | None:
+        """Every attempt is recorded; the account locks after repeated failures."""
+        user = self.directory.user_by_email(email)
+        if user is not None and user.is_locked(datetime.now(UTC)):
+            verify_password(None, password)  # the same cost as a real check
+            reason, ok = "locked out", False
+        elif not verify_password(user.password_hash if user else None, password) or user is None:
+            # An unknown e-mail costs one hash check too, so timing tells nothing.
+            reason, ok = "wrong e-mail or password", False
+        else:
+            reason, ok = "", True
         self.bus.execute_now(
             RecordLogin(
                 email=email,
@@ -271,9 +414,10 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 at=datetime.now(UTC),
                 client_id=client_id,
                 reason=reason,
-                context=request.context,
+                context=context,
             )
         )
+        return Principal(user) if ok and user is not None else None
 
     # -- minting and saving ----------------------------------------------------------
 
@@ -289,7 +433,8 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         grant_id = presented.grant_id if presented is not None else str(uuid.uuid4())
         client_id = request.client.get_client_id()
         subject = user.get_user_id() if user is not None else None
-        minted = self.tokens.mint(client_id, subject, scope, grant_id=grant_id)
+        auth_time = user.auth_time if user is not None else None
+        minted = self.tokens.mint(client_id, subject, scope, grant_id=grant_id, auth_time=auth_time)
         token: dict[str, Any] = {
             "access_token": minted.token,
             "token_type": "Bearer",
@@ -310,20 +455,31 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         issued = request.issued
         assert issued is not None
         expires = datetime.now(UTC) + timedelta(seconds=self.refresh_lifetime)
-        if issued.new_grant:
-            self.bus.execute_now(
-                StartTokenGrant(
-                    grant_id=uuid.UUID(issued.grant_id),
-                    client_id=request.client.get_client_id(),
-                    subject=request.user.get_user_id() if request.user else None,
-                    scope=token.get("scope", ""),
-                    grant_type=request.payload.grant_type,
-                    access_token_id=issued.access_token_id,
-                    refresh_token_hash=issued.refresh_token_hash,
-                    refresh_expires_at=expires if issued.refresh_token_hash else None,
-                    context=request.context,
+        start = StartTokenGrant(
+            grant_id=uuid.UUID(issued.grant_id),
+            client_id=request.client.get_client_id(),
+            subject=request.user.get_user_id() if request.user else None,
+            scope=token.get("scope", ""),
+            grant_type=request.payload.grant_type,
+            access_token_id=issued.access_token_id,
+            refresh_token_hash=issued.refresh_token_hash,
+            refresh_expires_at=expires if issued.refresh_token_hash else None,
+            context=request.context,
+        )
+        if request.payload.grant_type == "authorization_code":
+            issued_code: IssuedCode = request.authorization_code
+            redeemed = self.bus.execute_now(
+                RedeemAuthorizationCode(
+                    code_hash=issued_code.code_hash, grant=start, context=request.context
                 )
             )
+            if redeemed is RedeemOutcome.REUSED:
+                raise InvalidGrantError("The code was already used; its tokens are revoked.")
+            if redeemed is not RedeemOutcome.REDEEMED:
+                raise InvalidGrantError("The code is invalid or expired.")
+            return
+        if issued.new_grant:
+            self.bus.execute_now(start)
             return
         presented: PresentedRefreshToken = request.refresh_token
         outcome = self.bus.execute_now(

@@ -13,6 +13,7 @@ from api.identity.authorization_server import (
     HublineRequest,
     refresh_token_hash,
 )
+from api.identity.session import Sessions
 from domain.identity.commands import RevokeTokenGrant
 from domain.identity.token_grant import TokenGrant
 from infra.command_bus import CommandBus
@@ -31,7 +32,9 @@ class IdentityProvider:
         directory: Directory,
         bus: CommandBus,
         refresh_lifetime: int,
+        sessions: Sessions,
     ) -> None:
+        self.sessions = sessions
         self.keys = keys
         self.tokens = tokens
         self.directory = directory

@@ -28,15 +28,21 @@ async def discovery(request: Request) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
+        "authorization_endpoint": f"{issuer}/connect/authorize",
         "token_endpoint": f"{issuer}/connect/token",
         "userinfo_endpoint": f"{issuer}/connect/userinfo",
         "revocation_endpoint": f"{issuer}/connect/revocation",
         "introspection_endpoint": f"{issuer}/connect/introspect",
         "scopes_supported": list(SCOPES_SUPPORTED),
         "claims_supported": ["sub", "name", "email", "preferred_username", "updated_at"],
-        "grant_types_supported": ["password", "client_credentials", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "password",
+            "client_credentials",
+        ],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": _CLIENT_AUTH,
@@ -44,6 +50,8 @@ async def discovery(request: Request) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": _CLIENT_AUTH,
         "code_challenge_methods_supported": ["S256"],
         "request_parameter_supported": False,
+        "claims_parameter_supported": False,
+        "prompt_values_supported": ["none", "login", "consent"],
     }
 
 

@@ -80,3 +80,32 @@ class AddSigningKey(Command):
     public_jwk: dict[str, Any] = field(default_factory=dict)
     private_key_encrypted: str
     added_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueAuthorizationCode(Command):
+    code_hash: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    subject: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeemAuthorizationCode(Command):
+    """Marks the code used and starts its token grant, in one transaction."""
+
+    code_hash: str
+    grant: StartTokenGrant
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantConsent(Command):
+    subject: str
+    client_id: str
+    scopes: tuple[str, ...]

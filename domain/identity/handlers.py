@@ -5,12 +5,17 @@ from __future__ import annotations
 import hmac
 import re
 from enum import StrEnum
+from uuid import UUID
 
 from domain.commands import UnitOfWork
 from domain.errors import DomainError, NotFound
+from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
 from domain.identity.commands import (
     AddSigningKey,
+    GrantConsent,
+    IssueAuthorizationCode,
     RecordLogin,
+    RedeemAuthorizationCode,
     RefreshTokenGrant,
     RegisterClient,
     RegisterUser,
@@ -25,6 +30,13 @@ from domain.identity.user import User, user_id
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = frozenset({"admin", "user"})
+
+
+class RedeemOutcome(StrEnum):
+    REDEEMED = "redeemed"
+    # The code was used before: the grant it started is revoked (RFC 6749 §4.1.2).
+    REUSED = "reused"
+    INVALID = "invalid"
 
 
 class RefreshOutcome(StrEnum):
@@ -66,6 +78,21 @@ def record_login(command: RecordLogin, uow: UnitOfWork) -> None:
     else:
         user.record_failed_login(
             reason=command.reason, at=command.at, client_id=command.client_id, meta=meta
+        )
+
+
+def grant_consent(command: GrantConsent, uow: UnitOfWork) -> None:
+    try:
+        user = uow.get(User, UUID(command.subject))
+    except ValueError:
+        user = None
+    if user is None:
+        raise NotFound("no such user")
+    if not user.has_consented(command.client_id, list(command.scopes)):
+        user.grant_consent(
+            client_id=command.client_id,
+            scopes=list(command.scopes),
+            meta=command.context.as_metadata(),
         )
 
 
@@ -127,6 +154,40 @@ def start_token_grant(command: StartTokenGrant, uow: UnitOfWork) -> None:
     )
 
 
+def issue_authorization_code(command: IssueAuthorizationCode, uow: UnitOfWork) -> None:
+    uow.add(
+        AuthorizationCode(
+            code_hash=command.code_hash,
+            client_id=command.client_id,
+            redirect_uri=command.redirect_uri,
+            scope=command.scope,
+            subject=command.subject,
+            nonce=command.nonce,
+            code_challenge=command.code_challenge,
+            code_challenge_method=command.code_challenge_method,
+            auth_time=command.auth_time,
+            expires_at=command.expires_at,
+            meta=command.context.as_metadata(),
+        )
+    )
+
+
+def redeem_authorization_code(command: RedeemAuthorizationCode, uow: UnitOfWork) -> RedeemOutcome:
+    code = uow.get(AuthorizationCode, authorization_code_id(command.code_hash))
+    meta = command.context.as_metadata()
+    if code is None:
+        return RedeemOutcome.INVALID
+    if code.redeemed_by_grant is not None:
+        code.detect_reuse(meta=meta)
+        earlier = uow.get(TokenGrant, UUID(code.redeemed_by_grant))
+        if earlier is not None and not earlier.revoked:
+            earlier.revoke(reason="authorization code reused", meta=meta)
+        return RedeemOutcome.REUSED
+    code.redeem(grant_id=str(command.grant.grant_id), meta=meta)
+    start_token_grant(command.grant, uow)
+    return RedeemOutcome.REDEEMED
+
+
 def refresh_token_grant(command: RefreshTokenGrant, uow: UnitOfWork) -> RefreshOutcome:
     grant = uow.get(TokenGrant, command.grant_id)
     if grant is None or grant.revoked:
@@ -180,4 +241,7 @@ HANDLERS = {
     RefreshTokenGrant: refresh_token_grant,
     RevokeTokenGrant: revoke_token_grant,
     AddSigningKey: add_signing_key,
+    IssueAuthorizationCode: issue_authorization_code,
+    RedeemAuthorizationCode: redeem_authorization_code,
+    GrantConsent: grant_consent,
 }

@@ -33,6 +33,7 @@ class User(Aggregate):
         self.roles = list(roles)
         self.recent_failures: list[datetime] = []
         self.locked_until: datetime | None = None
+        self.consents: dict[str, list[str]] = {}
 
     @property
     def subject(self) -> str:
@@ -44,6 +45,13 @@ class User(Aggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str, meta: Metadata) -> None:
         self.password_hash = password_hash
+
+    def has_consented(self, client_id: str, scopes: list[str]) -> bool:
+        return set(scopes) <= set(self.consents.get(client_id, []))
+
+    @event("ConsentGranted")
+    def grant_consent(self, client_id: str, scopes: list[str], meta: Metadata) -> None:
+        self.consents[client_id] = sorted(set(self.consents.get(client_id, [])) | set(scopes))
 
     @event("LoginSucceeded")
     def record_login(self, client_id: str | None, meta: Metadata) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from joserfc.jwk import RSAKey
 
 from infra.identity.signing_keys import ALGORITHMS, SigningKeys
 
@@ -66,6 +68,19 @@ class AccessTokens:
             claims, key.private, algorithm=alg, headers={"kid": key.kid, "typ": "at+jwt"}
         )
         return MintedToken(token, jti, self.lifetime)
+
+    def id_token_kid(self) -> str:
+        return self._keys.signing_key("RS256").kid
+
+    def id_token_key(self) -> RSAKey:
+        """The current RS256 key in the form authlib's id_token encoder takes (joserfc)."""
+        private = self._keys.signing_key("RS256").private
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return RSAKey.import_key(pem)
 
     def validate(self, token: str) -> dict[str, Any]:
         try:

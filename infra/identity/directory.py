@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import User, user_id
@@ -53,6 +54,10 @@ class Directory:
         except ValueError:
             return None
         return found if isinstance(found, User) else None
+
+    def authorization_code(self, code_hash: str) -> AuthorizationCode | None:
+        found = self._get(authorization_code_id(code_hash))
+        return found if isinstance(found, AuthorizationCode) else None
 
     def grant(self, grant_id: str) -> TokenGrant | None:
         try:

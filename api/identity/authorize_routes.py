@@ -1,0 +1,209 @@
+"""/connect/authorize and the login page it sends people to (OAuth 2.0 §4.1, OIDC Core §3.1)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import hub_of
+from api.identity.authorization_server import HublineRequest, Principal
+from api.identity.pages import consent_page, error_page, login_page
+from api.identity.session import Session
+from api.identity.token_requests import read_form, request_context
+from domain.identity.commands import GrantConsent
+from domain.identity.user import User
+
+router = APIRouter(tags=["Identity"])
+
+_LOGIN = "/account/login"
+_NO_STORE = {"Cache-Control": "no-store"}
+_AUTHORIZE_PATH = "/connect/authorize"
+
+
+@router.get(_AUTHORIZE_PATH, summary="Authorization endpoint", response_class=HTMLResponse)
+async def authorize_get(request: Request) -> Response:
+    return await _authorize(request, dict(request.query_params), consent=None)
+
+
+@router.post(_AUTHORIZE_PATH, summary="Authorization endpoint (form)", response_class=HTMLResponse)
+async def authorize_post(request: Request) -> Response:
+    form = await read_form(request)
+    consent = form.pop("consent", None)
+    csrf = form.pop("csrf", None)
+    identity = hub_of(request).identity
+    if consent is not None and not identity.sessions.csrf_valid(request, csrf):
+        return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
+    return await _authorize(request, form, consent=consent)
+
+
+async def _authorize(request: Request, params: dict[str, str], consent: str | None) -> Response:
+    identity = hub_of(request).identity
+    session = identity.sessions.read(request)
+    user = await run_in_threadpool(_session_user, request, session)
+    principal = Principal(user, session.auth_time) if user and session else None
+    oauth_request = _oauth_request(request, params)
+    try:
+        grant = await run_in_threadpool(identity.server.get_consent_grant, oauth_request, principal)
+    except OAuth2Error as error:
+        return _error_response(identity, oauth_request, error)
+
+    if principal is None or grant.prompt == "login" or _too_old(params, session):
+        if params.get("prompt") == "none":
+            return _error_response(identity, oauth_request, _login_required(grant))
+        return _to_login(params)
+
+    scopes = (oauth_request.payload.scope or "").split()
+    client = grant.client
+    if consent == "deny":
+        return _finish(identity, oauth_request, principal=None)
+    if consent == "allow":
+        await run_in_threadpool(
+            identity.bus.execute_now,
+            GrantConsent(
+                subject=principal.get_user_id(),
+                client_id=client.get_client_id(),
+                scopes=tuple(scopes),
+                context=request_context(request),
+            ),
+        )
+        return _finish(identity, oauth_request, principal)
+    if (
+        principal.user.has_consented(client.get_client_id(), scopes)
+        and params.get("prompt") != "consent"
+    ):
+        return _finish(identity, oauth_request, principal)
+    if params.get("prompt") == "none":
+        return _error_response(identity, oauth_request, _consent_required(grant))
+    response = HTMLResponse("", headers=_NO_STORE)
+    csrf = identity.sessions.csrf_token(request, response)
+    response.body = consent_page(client.aggregate.name, scopes, params, csrf).encode()
+    response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+def _finish(identity: Any, oauth_request: HublineRequest, principal: Principal | None) -> Response:
+    # authlib answers access_denied when there is no user, a code otherwise.
+    status, body, headers = identity.server.create_authorization_response(
+        oauth_request, grant_user=principal
+    )
+    return _as_response(status, body, headers)
+
+
+def _as_response(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+    header_map = {**dict(headers), **_NO_STORE}
+    if isinstance(body, str):
+        return HTMLResponse(body, status, header_map)
+    return Response(status_code=status, headers=header_map)
+
+
+def _error_response(identity: Any, oauth_request: HublineRequest, error: OAuth2Error) -> Response:
+    if error.redirect_uri:
+        status, body, headers = identity.server.handle_error_response(oauth_request, error)
+        return _as_response(status, body, headers)
+    # No trustworthy redirect URI: tell the person, never the (unverified) client.
+    message = error.get_error_description() or error.error
+    return HTMLResponse(error_page(message), 400, _NO_STORE)
+
+
+def _login_required(grant: Any) -> OAuth2Error:
+    from authlib.oidc.core.errors import LoginRequiredError
+
+    return LoginRequiredError(redirect_uri=grant.redirect_uri, state=grant.request.payload.state)
+
+
+def _consent_required(grant: Any) -> OAuth2Error:
+    from authlib.oidc.core.errors import ConsentRequiredError
+
+    return ConsentRequiredError(redirect_uri=grant.redirect_uri, state=grant.request.payload.state)
+
+
+def _too_old(params: dict[str, str], session: Session | None) -> bool:
+    max_age = params.get("max_age")
+    if session is None or max_age is None or not max_age.isdigit():
+        return False
+    return time.time() - session.auth_time > int(max_age)
+
+
+def _to_login(params: dict[str, str]) -> Response:
+    # Back to this request after login, without the parameters that asked for it.
+    again = {k: v for k, v in params.items() if k not in ("prompt", "max_age")}
+    return_url = f"{_AUTHORIZE_PATH}?{urlencode(again)}"
+    return RedirectResponse(f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE)
+
+
+def _session_user(request: Request, session: Session | None) -> User | None:
+    if session is None:
+        return None
+    return hub_of(request).identity.directory.user_by_subject(session.subject)
+
+
+def _oauth_request(request: Request, params: dict[str, str]) -> HublineRequest:
+    identity = hub_of(request).identity
+    return HublineRequest(
+        method="GET",
+        uri=identity.tokens.issuer + _AUTHORIZE_PATH + "?" + urlencode(params),
+        headers=request.headers,
+        form={},
+        args=params,
+        context=request_context(request),
+    )
+
+
+@router.get(_LOGIN, summary="Login page", response_class=HTMLResponse)
+async def login_get(request: Request) -> Response:
+    return _login_form(request, _safe_return_url(request.query_params.get("ReturnUrl")))
+
+
+@router.post(_LOGIN, summary="Log in", response_class=HTMLResponse)
+async def login_post(request: Request) -> Response:
+    identity = hub_of(request).identity
+    form = await read_form(request)
+    return_url = _safe_return_url(form.get("ReturnUrl"))
+    if not identity.sessions.csrf_valid(request, form.get("csrf")):
+        return _login_form(request, return_url, "The form expired; please sign in again.")
+    email = form.get("email", "")[:254]
+    principal = await run_in_threadpool(
+        identity.server.check_password,
+        email,
+        form.get("password", ""),
+        request_context(request),
+        _client_of(return_url),
+    )
+    if principal is None:
+        return _login_form(request, return_url, "Wrong e-mail or password.", email, status=401)
+    response = RedirectResponse(return_url, 302, _NO_STORE)
+    identity.sessions.start(response, principal.get_user_id())
+    return response
+
+
+def _login_form(
+    request: Request, return_url: str, error: str | None = None, email: str = "", status: int = 200
+) -> Response:
+    response = HTMLResponse("", status, _NO_STORE)
+    csrf = hub_of(request).identity.sessions.csrf_token(request, response)
+    response.body = login_page(return_url, csrf, error, email).encode()
+    response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+def _safe_return_url(raw: str | None) -> str:
+    """Only back into our own authorize endpoint: never an open redirect."""
+    if not raw or len(raw) > 4096:
+        return "/"
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or parts.path != _AUTHORIZE_PATH or raw.startswith("//"):
+        return "/"
+    return raw
+
+
+def _client_of(return_url: str) -> str | None:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(urlsplit(return_url).query).get("client_id")
+    return values[0] if values else None
