@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of
 from api.identity.authorization_server import HublineRequest, Principal
-from api.identity.pages import consent_page, error_page, login_page
+from api.identity.pages import consent_page, error_page, login_page, signed_out_page
 from api.identity.session import Session
 from api.identity.token_requests import read_form, request_context
 from domain.identity.commands import GrantConsent
 from domain.identity.user import User
+from infra.identity.access_tokens import InvalidAccessToken
 
 router = APIRouter(tags=["Identity"])
 
@@ -207,3 +208,42 @@ def _client_of(return_url: str) -> str | None:
 
     values = parse_qs(urlsplit(return_url).query).get("client_id")
     return values[0] if values else None
+
+
+@router.api_route(
+    "/connect/endsession", methods=["GET", "POST"], summary="End session (RP-Initiated Logout)"
+)
+async def end_session(request: Request) -> Response:
+    identity = hub_of(request).identity
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params |= await read_form(request)
+    target = await run_in_threadpool(_post_logout_target, request, params)
+    response: Response
+    if target is None:
+        response = HTMLResponse(signed_out_page(), 200, _NO_STORE)
+    else:
+        response = RedirectResponse(target, 302, _NO_STORE)
+    identity.sessions.end(response)
+    return response
+
+
+def _post_logout_target(request: Request, params: dict[str, str]) -> str | None:
+    """Only back to a redirect URI registered by the client the id_token_hint names."""
+    identity = hub_of(request).identity
+    wanted, hint = params.get("post_logout_redirect_uri"), params.get("id_token_hint")
+    if not wanted or not hint:
+        return None
+    try:
+        claims = identity.tokens.id_token_hint(hint)
+    except InvalidAccessToken:
+        return None
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    for client_id in audiences:
+        client = identity.directory.client(str(client_id))
+        if client is not None and wanted in client.redirect_uris:
+            state = params.get("state")
+            return wanted + (
+                ("&" if "?" in wanted else "?") + urlencode({"state": state}) if state else ""
+            )
+    return None

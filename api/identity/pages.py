@@ -53,3 +53,7 @@ def consent_page(client_name: str, scopes: list[str], params: dict[str, str], cs
 
 def error_page(message: str) -> str:
     return _page("Sign-in request refused", f"<p class=error>{escape(message)}</p>")
+
+
+def signed_out_page() -> str:
+    return _page("Signed out", "<p>You are signed out. You may close this window.</p>")

@@ -33,6 +33,7 @@ async def discovery(request: Request) -> dict[str, Any]:
         "userinfo_endpoint": f"{issuer}/connect/userinfo",
         "revocation_endpoint": f"{issuer}/connect/revocation",
         "introspection_endpoint": f"{issuer}/connect/introspect",
+        "end_session_endpoint": f"{issuer}/connect/endsession",
         "scopes_supported": list(SCOPES_SUPPORTED),
         "claims_supported": ["sub", "name", "email", "preferred_username", "updated_at"],
         "grant_types_supported": [

@@ -82,6 +82,24 @@ class AccessTokens:
         )
         return RSAKey.import_key(pem)
 
+    def id_token_hint(self, token: str) -> dict[str, Any]:
+        """Claims of an id_token we issued; expired ones count (OIDC RP-Initiated Logout §2)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            found = self._keys.verification_key(str(header.get("kid", "")))
+            if found is None or header.get("alg") not in ALGORITHMS or found[0] != header["alg"]:
+                raise InvalidAccessToken("id_token_hint was not signed by this issuer")
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                found[1],
+                algorithms=[found[0]],
+                issuer=self.issuer,
+                options={"verify_exp": False, "verify_aud": False, "require": ["sub", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken(str(exc)) from exc
+        return claims
+
     def validate(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)

@@ -1,0 +1,109 @@
+"""Provider-wide behaviour: discovery as authlib validates it, key rotation, end session."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oidc.discovery import OpenIDProviderMetadata
+
+from tests.e2e.conftest import Stack, build_stack
+
+PASSWORD = "correct horse battery staple"
+ISSUER = "https://id.example.com"
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("provider")))
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def https_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """As deployed behind a TLS proxy: the issuer is the public https URL."""
+    stack = build_stack(
+        "embedded", Path(tmp_path_factory.mktemp("https")), env={"HUBLINE_ISSUER": ISSUER}
+    )
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_discovery_passes_authlib_metadata_validation(https_idp: Stack) -> None:
+    document = httpx.get(f"{https_idp.url}/.well-known/openid-configuration").json()
+    assert document["issuer"] == ISSUER
+    OpenIDProviderMetadata(document).validate()
+
+
+def password_token(
+    stack: Stack, scope: str = "openid profile"
+) -> tuple[dict[str, str], dict[str, str]]:
+    email = f"user-{uuid.uuid4().hex[:8]}@example.com"
+    stack.cli("users", "create", "--email", email, "--name", "Kay", stdin=PASSWORD + "\n")
+    client = json.loads(
+        stack.cli(
+            "clients",
+            "create",
+            "--name",
+            "app",
+            "--grant-types",
+            "password,refresh_token",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--scopes",
+            "openid profile offline_access",
+        ).stdout
+    )
+    with OAuth2Client(client["client_id"], client["client_secret"]) as oauth:
+        token = oauth.fetch_token(
+            f"{stack.url}/connect/token", username=email, password=PASSWORD, scope=scope
+        )
+    return dict(token), client
+
+
+def userinfo_status(stack: Stack, access_token: str) -> int:
+    return httpx.get(
+        f"{stack.url}/connect/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+    ).status_code
+
+
+def test_key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(
+    idp: Stack,
+) -> None:
+    before, _ = password_token(idp)
+    old_kid = jwt.get_unverified_header(before["access_token"])["kid"]
+    new_kids = idp.cli("keys", "rotate").stdout.split()
+    assert len(new_kids) == 2
+    published = {
+        k["kid"]
+        for k in httpx.get(f"{idp.url}/.well-known/openid-configuration/jwks").json()["keys"]
+    }
+    assert old_kid in published and set(new_kids) <= published
+    after, _ = password_token(idp)
+    assert jwt.get_unverified_header(after["access_token"])["kid"] in new_kids
+    assert userinfo_status(idp, before["access_token"]) == 200
+    assert userinfo_status(idp, after["access_token"]) == 200
+
+
+def test_end_session_clears_the_session_and_returns_only_to_registered_uris(idp: Stack) -> None:
+    browser = httpx.Client(base_url=idp.url, timeout=30)
+    browser.cookies.set("hubline.session", "anything")
+    plain = browser.get("/connect/endsession")
+    assert plain.status_code == 200 and "Signed out" in plain.text
+    assert (
+        'hubline.session=""' in plain.headers["set-cookie"]
+        or "Max-Age=0" in plain.headers["set-cookie"]
+    )
+    stranger = browser.get(
+        "/connect/endsession", params={"post_logout_redirect_uri": "https://evil.example.com/"}
+    )
+    assert stranger.status_code == 200  # no id_token_hint: no redirect anywhere
