@@ -17,7 +17,11 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+)
 from authlib.oauth2.rfc6749.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -27,6 +31,7 @@ from authlib.oauth2.rfc6749.grants import (
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
+from authlib.oidc.core.grants import OpenIDHybridGrant, OpenIDImplicitGrant
 
 from domain.context import CommandContext
 from domain.identity.authorization_code import AuthorizationCode
@@ -81,14 +86,21 @@ class Client(ClientMixin):  # type: ignore[misc]
         return not self.aggregate.public and client_secret_matches(self.aggregate, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if endpoint == "authorization":
+            # Front-channel flows (implicit, hybrid) authenticate no client; the redirect
+            # URI and response type checks are what bind them to it.
+            return True
         if self.aggregate.public:
             return method == "none"
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
-        return (
-            "code" in response_type.split() and "authorization_code" in self.aggregate.grant_types
-        )
+        parts = set(response_type.split())
+        grants = self.aggregate.grant_types
+        if "code" in parts and "authorization_code" not in grants:
+            return False
+        # id_token and token from the authorization endpoint: implicit, or hybrid with code.
+        return not (parts & {"id_token", "token"}) or "implicit" in grants
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.aggregate.grant_types
@@ -131,6 +143,7 @@ class Issued:
     """What was minted for one token response, recorded when authlib saves it."""
 
     grant_id: str
+    grant_type: str
     access_token_id: str
     refresh_token_hash: str | None
     new_grant: bool
@@ -253,26 +266,7 @@ class CodeGrant(_IssuesOurTokens, AuthorizationCodeGrant):  # type: ignore[misc]
         return redirect_uri
 
     def save_authorization_code(self, code: str, request: HublineRequest) -> None:
-        data = request.payload.data
-        challenge = data.get("code_challenge")
-        self.server.bus.execute_now(
-            IssueAuthorizationCode(
-                code_hash=hash_token(code),
-                client_id=request.client.get_client_id(),
-                redirect_uri=request.payload.redirect_uri
-                or request.client.get_default_redirect_uri(),
-                scope=request.payload.scope or "",
-                subject=request.user.get_user_id(),
-                nonce=data.get("nonce"),
-                code_challenge=challenge,
-                code_challenge_method=(data.get("code_challenge_method") or "S256")
-                if challenge
-                else None,
-                auth_time=request.user.auth_time,
-                expires_at=datetime.now(UTC) + CODE_LIFETIME,
-                context=request.context,
-            )
-        )
+        save_code(self, code, request)
 
     def query_authorization_code(self, code: str, client: Client) -> IssuedCode | None:
         code_hash = hash_token(code)
@@ -292,16 +286,36 @@ class CodeGrant(_IssuesOurTokens, AuthorizationCodeGrant):  # type: ignore[misc]
         return Principal(user, authorization_code.code.auth_time) if user else None
 
 
+def save_code(grant: Any, code: str, request: HublineRequest) -> None:
+    data = request.payload.data
+    challenge = data.get("code_challenge")
+    grant.server.bus.execute_now(
+        IssueAuthorizationCode(
+            code_hash=hash_token(code),
+            client_id=request.client.get_client_id(),
+            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            scope=request.payload.scope or "",
+            subject=request.user.get_user_id(),
+            nonce=data.get("nonce"),
+            code_challenge=challenge,
+            code_challenge_method=(data.get("code_challenge_method") or "S256")
+            if challenge
+            else None,
+            auth_time=request.user.auth_time,
+            expires_at=datetime.now(UTC) + CODE_LIFETIME,
+            context=request.context,
+        )
+    )
+
+
 class S256Only(CodeChallenge):  # type: ignore[misc]
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
 
 
-class HublineOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """id_tokens for the code flow, signed with the provider's current RS256 key."""
+class _SignsIdTokens:
+    """How id_tokens are signed and what they say, for every flow that issues them."""
 
-    def __init__(self, server: HublineAuthorizationServer) -> None:
-        super().__init__(require_nonce=False)
-        self.server = server
+    server: HublineAuthorizationServer
 
     def resolve_client_private_key(self, client: Client) -> Any:
         return self.server.tokens.id_token_key()
@@ -320,6 +334,34 @@ class HublineOpenIDCode(OpenIDCode):  # type: ignore[misc]
 
     def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
         return user_claims(user.user, scope)
+
+
+class HublineOpenIDCode(_SignsIdTokens, OpenIDCode):  # type: ignore[misc]
+    """id_tokens for the code flow."""
+
+    def __init__(self, server: HublineAuthorizationServer) -> None:
+        super().__init__(require_nonce=False)
+        self.server = server
+
+
+class ImplicitFlow(_SignsIdTokens, _IssuesOurTokens, OpenIDImplicitGrant):  # type: ignore[misc]
+    """response_type id_token and id_token token (fragment or form_post)."""
+
+    def authenticate_token_endpoint_client(self) -> Client:
+        # authlib would allow only public clients here; OpenID Connect lets confidential
+        # ones use the front channel too (as Duende does). Nothing is authenticated at the
+        # authorization endpoint: the exact redirect URI binds the response to the client.
+        client = self.server.query_client(self.request.payload.client_id)
+        if client is None:
+            raise InvalidClientError(description="The client does not exist on this server.")
+        return client
+
+
+class HybridFlow(_SignsIdTokens, _IssuesOurTokens, OpenIDHybridGrant):  # type: ignore[misc]
+    """response_type code id_token, code token and code id_token token."""
+
+    def save_authorization_code(self, code: str, request: HublineRequest) -> None:
+        save_code(self, code, request)
 
 
 def user_claims(user: User, scope: str) -> dict[str, Any]:
@@ -361,6 +403,8 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.bus = bus
         self.refresh_lifetime = refresh_lifetime
         self.register_grant(CodeGrant, [S256Only(required=True), HublineOpenIDCode(self)])
+        self.register_grant(ImplicitFlow)
+        self.register_grant(HybridFlow)
         self.register_grant(PasswordGrant)
         self.register_grant(CredentialsGrant)
         self.register_grant(RotatingRefreshGrant)
@@ -448,7 +492,9 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             refresh = f"{grant_id}.{secrets.token_urlsafe(32)}"
             refresh_hash = refresh_token_hash(refresh)
             token["refresh_token"] = refresh
-        request.issued = Issued(grant_id, minted.jti, refresh_hash, new_grant=presented is None)
+        request.issued = Issued(
+            grant_id, grant_type, minted.jti, refresh_hash, new_grant=presented is None
+        )
         return token
 
     def save_token(self, token: dict[str, Any], request: HublineRequest) -> None:
@@ -460,13 +506,13 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             client_id=request.client.get_client_id(),
             subject=request.user.get_user_id() if request.user else None,
             scope=token.get("scope", ""),
-            grant_type=request.payload.grant_type,
+            grant_type=issued.grant_type,
             access_token_id=issued.access_token_id,
             refresh_token_hash=issued.refresh_token_hash,
             refresh_expires_at=expires if issued.refresh_token_hash else None,
             context=request.context,
         )
-        if request.payload.grant_type == "authorization_code":
+        if issued.grant_type == "authorization_code":
             issued_code: IssuedCode = request.authorization_code
             redeemed = self.bus.execute_now(
                 RedeemAuthorizationCode(
