@@ -28,8 +28,10 @@ test: lint
 services-start:
 	bash infra/services/postgres.sh start
 	bash infra/services/kafka.sh start
+	bash infra/services/redis.sh start
 
 services-stop:
+	bash infra/services/redis.sh stop
 	bash infra/services/kafka.sh stop
 	bash infra/services/postgres.sh stop
 

@@ -21,6 +21,7 @@ from infra.identity.signing_keys import SigningKeys
 from infra.log_feed import EmbeddedLogFeed, LogFeed
 from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
 from infra.projection_runner import EmbeddedProjectionThread, ProjectionRunner
+from infra.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
 from infra.secret_box import SecretBox, master_key
 from infra.settings import Settings
 from infra.view_database import ViewDatabase
@@ -68,6 +69,7 @@ class Hub:
             self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
         )
         self.identity = _identity_provider(settings, self.store, self.bus)
+        self.rate_limiter = _rate_limiter(settings)
 
     def _committed(self, position: int) -> None:
         if self.projection_thread is not None:
@@ -126,6 +128,8 @@ class Hub:
             checks["store"] = True
         except Exception:
             log.exception("store not reachable")
+        if isinstance(self.rate_limiter, RedisRateLimiter):
+            checks["rate_limits"] = self.rate_limiter.ping()
         if self.settings.log == "embedded":
             checks["log"] = checks["store"]
         else:
@@ -148,3 +152,12 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
     return IdentityProvider(
         keys, tokens, Directory(store), bus, settings.refresh_token_lifetime_seconds, sessions
     )
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    rules = parse_rules(settings.rate_limit_rules)
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, rules)
+    if settings.log == "kafka":
+        log.warning("no HUBLINE_REDIS_URL: each node counts rate limits on its own")
+    return MemoryRateLimiter(rules)

@@ -50,6 +50,10 @@ class Settings:
     access_token_lifetime_seconds: int = 3600
     refresh_token_lifetime_seconds: int = 15 * 24 * 3600
     client_secret_grace_seconds: int = 24 * 3600
+    # Per user and client, shortest period first checked (the SENZ limits by default).
+    rate_limit_rules: str = "50/1s,750/30m,20000/12h,250000/7d"
+    # Shared rate-limit counters for the distributed deployment (redis://…).
+    redis_url: str | None = None
 
     @property
     def issuer_url(self) -> str:

@@ -16,6 +16,7 @@ import pytest
 # where they listen; tests are the only other reader of the environment.
 POSTGRES_URL = os.environ.get("HUBLINE_TEST_POSTGRES_URL")
 KAFKA_BOOTSTRAP = os.environ.get("HUBLINE_TEST_KAFKA_BOOTSTRAP")
+REDIS_URL = os.environ.get("HUBLINE_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api import rate_limiting
 from api.auth import bearer_token, hub_of
 from api.identity.authorization_server import SCOPES_SUPPORTED, HublineRequest
 from api.identity.errors import oauth_error
@@ -81,7 +82,7 @@ async def token(request: Request) -> JSONResponse:
 
 
 @router.api_route("/connect/userinfo", methods=["GET", "POST"], summary="UserInfo (OIDC Core §5.3)")
-async def userinfo(request: Request) -> JSONResponse:
+async def userinfo(request: Request) -> Response:
     identity = hub_of(request).identity
     token_text = bearer_token(request.headers.get("authorization"))
     challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -91,6 +92,11 @@ async def userinfo(request: Request) -> JSONResponse:
         claims = await run_in_threadpool(identity.validate_access_token, token_text)
     except InvalidAccessToken as exc:
         return oauth_error(401, "invalid_token", str(exc), challenge)
+    decision = await rate_limiting.check(
+        hub_of(request).rate_limiter, str(claims["sub"]), str(claims.get("client_id", ""))
+    )
+    if not decision.allowed:
+        return rate_limiting.too_many(decision)
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         return oauth_error(403, "insufficient_scope", "the token lacks the openid scope")
@@ -102,7 +108,7 @@ async def userinfo(request: Request) -> JSONResponse:
         info |= {"name": user.name, "preferred_username": user.email}
     if "email" in scopes:
         info |= {"email": user.email, "email_verified": False}
-    return JSONResponse(info, headers=_NO_STORE)
+    return JSONResponse(info, headers={**_NO_STORE, **rate_limiting.allowed_headers(decision)})
 
 
 @router.post("/connect/revocation", summary="Token revocation (RFC 7009)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, fresh_postgres_database, require_services
+from tests.conftest import REDIS_URL, free_port, fresh_postgres_database, require_services
 from tests.e2e.server import Server, ServerProcess, hubline
 
 ALL_DEVICEAUTH = "deviceAuth:read,deviceAuth:update,deviceAuth:delete"
@@ -93,6 +93,8 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
             f"hubline.e2e.{uuid.uuid4().hex[:10]}",
         ]
         env.setdefault("HUBLINE_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+        if REDIS_URL:
+            env.setdefault("HUBLINE_REDIS_URL", REDIS_URL)
         workers = [
             ServerProcess("relay", ["relay", *flags], root / "relay.log", env=env),
             ServerProcess("project", ["project", *flags], root / "project.log", env=env),

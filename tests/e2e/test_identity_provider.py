@@ -107,3 +107,34 @@ def test_end_session_clears_the_session_and_returns_only_to_registered_uris(idp:
         "/connect/endsession", params={"post_logout_redirect_uri": "https://evil.example.com/"}
     )
     assert stranger.status_code == 200  # no id_token_hint: no redirect anywhere
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = build_stack(
+        "embedded",
+        Path(tmp_path_factory.mktemp("limited")),
+        env={"HUBLINE_RATE_LIMIT_RULES": "3/1m,5/7d"},
+    )
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_rate_limits_per_user_and_client_in_aspnetcoreratelimit_format(limited: Stack) -> None:
+    token, _ = password_token(limited)
+    other, _ = password_token(limited)
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    allowed = [httpx.get(f"{limited.url}/connect/userinfo", headers=headers) for _ in range(3)]
+    assert [r.status_code for r in allowed] == [200, 200, 200]
+    assert allowed[0].headers["X-Rate-Limit-Limit"] == "7d"
+    assert [r.headers["X-Rate-Limit-Remaining"] for r in allowed] == ["4", "3", "2"]
+    assert allowed[0].headers["X-Rate-Limit-Reset"].endswith("0Z")
+    blocked = httpx.get(f"{limited.url}/connect/userinfo", headers=headers)
+    assert blocked.status_code == 429
+    assert blocked.headers["content-type"].startswith("text/plain")
+    assert blocked.text == "API calls quota exceeded! maximum admitted 3 per 1m."
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    assert "X-Rate-Limit-Limit" not in blocked.headers
+    # Another user of another client is not affected.
+    assert userinfo_status(limited, other["access_token"]) == 200
