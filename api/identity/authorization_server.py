@@ -7,6 +7,7 @@ rotating refresh tokens `<grant id>.<secret>`), and how they are saved (commands
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 import uuid
@@ -30,6 +31,11 @@ from authlib.oauth2.rfc6749.grants import (
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc8628 import (
+    DEVICE_CODE_GRANT_TYPE,
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+)
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core.grants import OpenIDHybridGrant, OpenIDImplicitGrant
 
@@ -39,9 +45,12 @@ from domain.identity.commands import (
     IssueAuthorizationCode,
     RecordLogin,
     RedeemAuthorizationCode,
+    RedeemDeviceAuthorization,
+    RequestDeviceAuthorization,
     StartTokenGrant,
 )
 from domain.identity.commands import RefreshTokenGrant as RefreshCommand
+from domain.identity.device_authorization import DeviceAuthorization, normalise_user_code
 from domain.identity.handlers import RedeemOutcome, RefreshOutcome
 from domain.identity.oauth_client import OAuthClient
 from domain.identity.user import User
@@ -374,6 +383,88 @@ def user_claims(user: User, scope: str) -> dict[str, Any]:
     return claims
 
 
+DEVICE_CODE_LIFETIME = timedelta(minutes=10)
+
+
+@dataclass
+class DeviceCredential:
+    request: DeviceAuthorization
+
+    def get_client_id(self) -> str:
+        return self.request.client_id
+
+    def get_scope(self) -> str:
+        return self.request.scope
+
+    def get_user_code(self) -> str:
+        return self.request.user_code
+
+    def is_expired(self) -> bool:
+        return self.request.is_expired(datetime.now(UTC))
+
+
+class DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
+    """/connect/deviceauthorization: a device without a browser asks to sign someone in."""
+
+    ENDPOINT_NAME = "device_authorization"
+    EXPIRES_IN = int(DEVICE_CODE_LIFETIME.total_seconds())
+    INTERVAL = 5
+
+    def get_verification_uri(self) -> str:
+        return f"{self.server.tokens.issuer}/device"
+
+    def save_device_credential(
+        self, client_id: str, scope: str | None, data: dict[str, Any]
+    ) -> None:
+        # The device code names its request, so the token endpoint finds it without an index.
+        user_code = normalise_user_code(data["user_code"])
+        data["device_code"] = f"{user_code}.{data['device_code']}"
+        self.server.bus.execute_now(
+            RequestDeviceAuthorization(
+                user_code=user_code,
+                device_code_hash=hash_token(data["device_code"]),
+                client_id=client_id,
+                scope=scope or "",
+                expires_at=datetime.now(UTC) + DEVICE_CODE_LIFETIME,
+                context=CommandContext(actor_id=client_id, actor_kind="oauth_client"),
+            )
+        )
+
+
+class DeviceFlow(_IssuesOurTokens, DeviceCodeGrant):  # type: ignore[misc]
+    # Last poll per user code, on this node: polling faster than the interval is told to
+    # slow down (RFC 8628 §3.5). Bounded: old entries go when it grows.
+    _last_poll: dict[str, float] = {}
+
+    def should_slow_down(self, credential: DeviceCredential) -> bool:
+        now = time.monotonic()
+        polls = DeviceFlow._last_poll
+        if len(polls) > 10_000:
+            polls.clear()
+        previous = polls.get(credential.get_user_code())
+        polls[credential.get_user_code()] = now
+        return previous is not None and now - previous < DeviceEndpoint.INTERVAL - 0.5
+    def query_device_credential(self, device_code: str) -> DeviceCredential | None:
+        user_code, _, secret = device_code.partition(".")
+        if not secret or len(device_code) > 200:
+            return None
+        found = self.server.directory.device_authorization(user_code)
+        if found is None or not hmac.compare_digest(
+            found.device_code_hash, hash_token(device_code)
+        ):
+            return None
+        return DeviceCredential(found)
+
+    def query_user_grant(self, user_code: str) -> tuple[Principal | None, bool] | None:
+        found = self.server.directory.device_authorization(user_code)
+        if found is None or found.approved is None:
+            return None  # authorization_pending
+        if not found.approved or found.subject is None:
+            return None, False  # access_denied
+        user = self.server.directory.user_by_subject(found.subject)
+        return (Principal(user, found.auth_time), True) if user else (None, False)
+
+
 class RotatingRefreshGrant(_IssuesOurTokens, RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -405,6 +496,8 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(CodeGrant, [S256Only(required=True), HublineOpenIDCode(self)])
         self.register_grant(ImplicitFlow)
         self.register_grant(HybridFlow)
+        self.register_grant(DeviceFlow)
+        self.register_endpoint(DeviceEndpoint)
         self.register_grant(PasswordGrant)
         self.register_grant(CredentialsGrant)
         self.register_grant(RotatingRefreshGrant)
@@ -523,6 +616,16 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 raise InvalidGrantError("The code was already used; its tokens are revoked.")
             if redeemed is not RedeemOutcome.REDEEMED:
                 raise InvalidGrantError("The code is invalid or expired.")
+            return
+        if issued.grant_type == DEVICE_CODE_GRANT_TYPE:
+            credential: DeviceCredential = request.credential
+            outcome = self.bus.execute_now(
+                RedeemDeviceAuthorization(
+                    user_code=credential.get_user_code(), grant=start, context=request.context
+                )
+            )
+            if outcome is not RedeemOutcome.REDEEMED:
+                raise InvalidGrantError("The device code was already used or is invalid.")
             return
         if issued.new_grant:
             self.bus.execute_now(start)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -13,10 +14,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of
 from api.identity.authorization_server import HublineRequest, Principal
-from api.identity.pages import consent_page, error_page, login_page, signed_out_page
+from api.identity.pages import (
+    consent_page,
+    device_done_page,
+    device_page,
+    error_page,
+    login_page,
+    signed_out_page,
+)
 from api.identity.session import Session
 from api.identity.token_requests import read_form, request_context
-from domain.identity.commands import GrantConsent
+from domain.errors import DomainError
+from domain.identity.commands import DecideDeviceAuthorization, GrantConsent
 from domain.identity.user import User
 from infra.identity.access_tokens import InvalidAccessToken
 
@@ -25,6 +34,7 @@ router = APIRouter(tags=["Identity"])
 _LOGIN = "/account/login"
 _NO_STORE = {"Cache-Control": "no-store"}
 _AUTHORIZE_PATH = "/connect/authorize"
+_DEVICE_PATH = "/device"
 
 
 @router.get(_AUTHORIZE_PATH, summary="Authorization endpoint", response_class=HTMLResponse)
@@ -198,7 +208,8 @@ def _safe_return_url(raw: str | None) -> str:
     if not raw or len(raw) > 4096:
         return "/"
     parts = urlsplit(raw)
-    if parts.scheme or parts.netloc or parts.path != _AUTHORIZE_PATH or raw.startswith("//"):
+    local = parts.path in (_AUTHORIZE_PATH, _DEVICE_PATH)
+    if parts.scheme or parts.netloc or not local or raw.startswith("//"):
         return "/"
     return raw
 
@@ -247,3 +258,42 @@ def _post_logout_target(request: Request, params: dict[str, str]) -> str | None:
                 ("&" if "?" in wanted else "?") + urlencode({"state": state}) if state else ""
             )
     return None
+
+
+@router.get(_DEVICE_PATH, summary="Approve a device's sign-in (RFC 8628 §3.3)")
+async def device_get(request: Request) -> Response:
+    identity = hub_of(request).identity
+    user_code = request.query_params.get("user_code", "")[:20]
+    session = identity.sessions.read(request)
+    if session is None:
+        return_url = f"{_DEVICE_PATH}?{urlencode({'user_code': user_code})}"
+        return RedirectResponse(f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE)
+    response = HTMLResponse("", headers=_NO_STORE)
+    csrf = identity.sessions.csrf_token(request, response)
+    response.body = device_page(user_code, csrf).encode()
+    response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+@router.post(_DEVICE_PATH, summary="Approve or deny a device's sign-in")
+async def device_post(request: Request) -> Response:
+    identity = hub_of(request).identity
+    form = await read_form(request)
+    session = identity.sessions.read(request)
+    if session is None or not identity.sessions.csrf_valid(request, form.get("csrf")):
+        return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
+    try:
+        await run_in_threadpool(
+            identity.bus.execute_now,
+            DecideDeviceAuthorization(
+                user_code=form.get("user_code", "")[:20],
+                subject=session.subject,
+                approve=form.get("decision") == "allow",
+                auth_time=session.auth_time,
+                at=datetime.now(UTC),
+                context=request_context(request),
+            ),
+        )
+    except DomainError as exc:
+        return HTMLResponse(error_page(str(exc)), 400, _NO_STORE)
+    return HTMLResponse(device_done_page(form.get("decision") == "allow"), 200, _NO_STORE)

@@ -57,3 +57,21 @@ def error_page(message: str) -> str:
 
 def signed_out_page() -> str:
     return _page("Signed out", "<p>You are signed out. You may close this window.</p>")
+
+
+def device_page(user_code: str, csrf: str) -> str:
+    return _page(
+        "Sign in a device",
+        "<p>Enter the code your device shows, then allow or deny it.</p>"
+        f"<form method=post action='/device'>{_hidden('csrf', csrf)}"
+        f"<label for=user_code>Code</label>"
+        f"<input id=user_code name=user_code required value='{escape(user_code)}'>"
+        f"<button name=decision value=allow type=submit>Allow</button> "
+        f"<button name=decision value=deny type=submit>Deny</button></form>",
+    )
+
+
+def device_done_page(allowed: bool) -> str:
+    if allowed:
+        return _page("Device signed in", "<p>You may return to your device.</p>")
+    return _page("Device refused", "<p>The device was not signed in.</p>")

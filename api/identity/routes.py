@@ -35,6 +35,7 @@ async def discovery(request: Request) -> dict[str, Any]:
         "revocation_endpoint": f"{issuer}/connect/revocation",
         "introspection_endpoint": f"{issuer}/connect/introspect",
         "end_session_endpoint": f"{issuer}/connect/endsession",
+        "device_authorization_endpoint": f"{issuer}/connect/deviceauthorization",
         "scopes_supported": list(SCOPES_SUPPORTED),
         "claims_supported": ["sub", "name", "email", "preferred_username", "updated_at"],
         "grant_types_supported": [
@@ -43,6 +44,7 @@ async def discovery(request: Request) -> dict[str, Any]:
             "refresh_token",
             "password",
             "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
         ],
         "response_types_supported": [
             "code",
@@ -109,6 +111,16 @@ async def userinfo(request: Request) -> Response:
     if "email" in scopes:
         info |= {"email": user.email, "email_verified": False}
     return JSONResponse(info, headers={**_NO_STORE, **rate_limiting.allowed_headers(decision)})
+
+
+@router.post("/connect/deviceauthorization", summary="Device authorization (RFC 8628 §3.1)")
+async def device_authorization(request: Request) -> JSONResponse:
+    identity = hub_of(request).identity
+    oauth_request = await _oauth_request(request)
+    status, body, headers = await run_in_threadpool(
+        identity.server.create_endpoint_response, "device_authorization", oauth_request
+    )
+    return JSONResponse(body, status_code=status, headers={**dict(headers), **_NO_STORE})
 
 
 @router.post("/connect/revocation", summary="Token revocation (RFC 7009)")

@@ -109,3 +109,27 @@ class GrantConsent(Command):
     subject: str
     client_id: str
     scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestDeviceAuthorization(Command):
+    user_code: str
+    device_code_hash: str
+    client_id: str
+    scope: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideDeviceAuthorization(Command):
+    user_code: str
+    subject: str
+    approve: bool
+    auth_time: int
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeemDeviceAuthorization(Command):
+    user_code: str
+    grant: StartTokenGrant

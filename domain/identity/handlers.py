@@ -12,16 +12,24 @@ from domain.errors import DomainError, NotFound
 from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
 from domain.identity.commands import (
     AddSigningKey,
+    DecideDeviceAuthorization,
     GrantConsent,
     IssueAuthorizationCode,
     RecordLogin,
     RedeemAuthorizationCode,
+    RedeemDeviceAuthorization,
     RefreshTokenGrant,
     RegisterClient,
     RegisterUser,
+    RequestDeviceAuthorization,
     RevokeTokenGrant,
     RotateClientSecret,
     StartTokenGrant,
+)
+from domain.identity.device_authorization import (
+    DeviceAuthorization,
+    device_authorization_id,
+    normalise_user_code,
 )
 from domain.identity.oauth_client import GRANT_TYPES, OAuthClient, oauth_client_id
 from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
@@ -188,6 +196,47 @@ def redeem_authorization_code(command: RedeemAuthorizationCode, uow: UnitOfWork)
     return RedeemOutcome.REDEEMED
 
 
+def request_device_authorization(command: RequestDeviceAuthorization, uow: UnitOfWork) -> None:
+    if uow.get(DeviceAuthorization, device_authorization_id(command.user_code)) is not None:
+        raise DomainError("user code collision; ask again")
+    uow.add(
+        DeviceAuthorization(
+            user_code=normalise_user_code(command.user_code),
+            device_code_hash=command.device_code_hash,
+            client_id=command.client_id,
+            scope=command.scope,
+            expires_at=command.expires_at,
+            meta=command.context.as_metadata(),
+        )
+    )
+
+
+def decide_device_authorization(command: DecideDeviceAuthorization, uow: UnitOfWork) -> None:
+    request = uow.get(DeviceAuthorization, device_authorization_id(command.user_code))
+    if request is None or request.is_expired(command.at):
+        raise NotFound("this code is unknown or has expired")
+    if request.approved is not None:
+        raise DomainError("this code has already been used")
+    meta = command.context.as_metadata()
+    if command.approve:
+        request.approve(subject=command.subject, auth_time=command.auth_time, meta=meta)
+    else:
+        request.deny(subject=command.subject, meta=meta)
+
+
+def redeem_device_authorization(
+    command: RedeemDeviceAuthorization, uow: UnitOfWork
+) -> RedeemOutcome:
+    request = uow.get(DeviceAuthorization, device_authorization_id(command.user_code))
+    if request is None or not request.approved:
+        return RedeemOutcome.INVALID
+    if request.redeemed_by_grant is not None:
+        return RedeemOutcome.REUSED
+    request.redeem(grant_id=str(command.grant.grant_id), meta=command.context.as_metadata())
+    start_token_grant(command.grant, uow)
+    return RedeemOutcome.REDEEMED
+
+
 def refresh_token_grant(command: RefreshTokenGrant, uow: UnitOfWork) -> RefreshOutcome:
     grant = uow.get(TokenGrant, command.grant_id)
     if grant is None or grant.revoked:
@@ -244,4 +293,7 @@ HANDLERS = {
     IssueAuthorizationCode: issue_authorization_code,
     RedeemAuthorizationCode: redeem_authorization_code,
     GrantConsent: grant_consent,
+    RequestDeviceAuthorization: request_device_authorization,
+    DecideDeviceAuthorization: decide_device_authorization,
+    RedeemDeviceAuthorization: redeem_device_authorization,
 }

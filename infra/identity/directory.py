@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
+from domain.identity.device_authorization import DeviceAuthorization, device_authorization_id
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import User, user_id
@@ -58,6 +59,12 @@ class Directory:
     def authorization_code(self, code_hash: str) -> AuthorizationCode | None:
         found = self._get(authorization_code_id(code_hash))
         return found if isinstance(found, AuthorizationCode) else None
+
+    def device_authorization(self, user_code: str) -> DeviceAuthorization | None:
+        if not user_code or len(user_code) > 20:
+            return None
+        found = self._get(device_authorization_id(user_code))
+        return found if isinstance(found, DeviceAuthorization) else None
 
     def grant(self, grant_id: str) -> TokenGrant | None:
         try:
