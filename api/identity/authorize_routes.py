@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of
-from api.identity.authorization_server import HublineRequest, Principal
+from api.identity.oauth_models import HublineRequest, Principal
 from api.identity.pages import (
     consent_page,
     device_done_page,

@@ -8,15 +8,13 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 
-from api.identity.authorization_server import (
-    HublineAuthorizationServer,
-    HublineRequest,
-    refresh_token_hash,
-)
+from api.identity.authorization_server import HublineAuthorizationServer
+from api.identity.oauth_models import HublineRequest
 from api.identity.session import Sessions
 from domain.identity.commands import RevokeTokenGrant
 from domain.identity.token_grant import TokenGrant
 from infra.command_bus import CommandBus
+from infra.credentials import hash_token
 from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
 from infra.identity.directory import Directory
 from infra.identity.signing_keys import SigningKeys
@@ -78,7 +76,7 @@ class IdentityProvider:
         grant = self._grant_of(token)
         if grant is None or grant.refresh_expires_at is None or grant.revoked:
             return {"active": False}
-        if not hmac.compare_digest(grant.refresh_token_hash or "", refresh_token_hash(token)):
+        if not hmac.compare_digest(grant.refresh_token_hash or "", hash_token(token)):
             return {"active": False}
         return {
             "active": True,

@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api import rate_limiting
 from api.auth import bearer_token, hub_of
-from api.identity.authorization_server import SCOPES_SUPPORTED, HublineRequest
+from api.identity.authorization_server import SCOPES_SUPPORTED
 from api.identity.errors import oauth_error
+from api.identity.oauth_models import HublineRequest
 from api.identity.token_requests import read_form, request_context
 from infra.identity.access_tokens import InvalidAccessToken
 
