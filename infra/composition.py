@@ -15,6 +15,7 @@ from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
 from infra.event_store import EventStore
+from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.directory import Directory
 from infra.identity.signing_keys import SigningKeys
@@ -149,8 +150,17 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
         box.derive_key("session-cookie"), secure=settings.issuer_url.startswith("https://")
     )
     tokens = AccessTokens(keys, settings.issuer_url, settings.access_token_lifetime_seconds)
+    login_failures = FailureLimiter(
+        settings.login_failures_per_address, settings.login_failure_window_seconds
+    )
     return IdentityProvider(
-        keys, tokens, Directory(store), bus, settings.refresh_token_lifetime_seconds, sessions
+        keys,
+        tokens,
+        Directory(store),
+        bus,
+        settings.refresh_token_lifetime_seconds,
+        sessions,
+        login_failures,
     )
 
 

@@ -50,6 +50,9 @@ class Settings:
     access_token_lifetime_seconds: int = 3600
     refresh_token_lifetime_seconds: int = 15 * 24 * 3600
     client_secret_grace_seconds: int = 24 * 3600
+    # Failed logins from one address within the window before it is refused for a while.
+    login_failures_per_address: int = 20
+    login_failure_window_seconds: float = 900.0
     # Per user and client, shortest period first checked (the SENZ limits by default).
     rate_limit_rules: str = "50/1s,750/30m,20000/12h,250000/7d"
     # Shared rate-limit counters for the distributed deployment (redis://…).

@@ -8,6 +8,7 @@ rotating refresh tokens `<grant id>.<secret>`), and how they are saved (commands
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,7 @@ from domain.identity.commands import RefreshTokenGrant as RefreshCommand
 from domain.identity.handlers import RedeemOutcome, RefreshOutcome
 from infra.command_bus import CommandBus
 from infra.credentials import hash_token
+from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.directory import Directory
 from infra.passwords import verify_password
@@ -74,12 +76,14 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         tokens: AccessTokens,
         bus: CommandBus,
         refresh_lifetime: int,
+        login_failures: FailureLimiter,
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES_SUPPORTED))
         self.directory = directory
         self.tokens = tokens
         self.bus = bus
         self.refresh_lifetime = refresh_lifetime
+        self.login_failures = login_failures
         self.register_grant(CodeGrant, [S256Only(required=True), HublineOpenIDCode(self)])
         self.register_grant(ImplicitFlow)
         self.register_grant(HybridFlow)
@@ -121,9 +125,17 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def check_password(
         self, email: str, password: str, context: CommandContext, client_id: str | None
     ) -> Principal | None:
-        """Every attempt is recorded; the account locks after repeated failures."""
+        """Every attempt is recorded; the account locks after repeated failures, and an
+        address that keeps failing is slowed down and then refused for a while."""
+        address = f"login:{context.source_address}"
+        failures = self.login_failures.recent(address)
+        if failures:
+            time.sleep(min(2.0, 0.2 * failures))  # each failure makes the next try slower
         user = self.directory.user_by_email(email)
-        if user is not None and user.is_locked(datetime.now(UTC)):
+        if self.login_failures.blocked(address) > 0:
+            verify_password(None, password)
+            reason, ok = "too many failed logins from this address", False
+        elif user is not None and user.is_locked(datetime.now(UTC)):
             verify_password(None, password)  # the same cost as a real check
             reason, ok = "locked out", False
         elif not verify_password(user.password_hash if user else None, password) or user is None:
@@ -141,6 +153,8 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 context=context,
             )
         )
+        if not ok:
+            self.login_failures.record_failure(address)
         return Principal(user) if ok and user is not None else None
 
     # -- minting and saving ----------------------------------------------------------

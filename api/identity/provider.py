@@ -15,6 +15,7 @@ from domain.identity.commands import RevokeTokenGrant
 from domain.identity.token_grant import TokenGrant
 from infra.command_bus import CommandBus
 from infra.credentials import hash_token
+from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
 from infra.identity.directory import Directory
 from infra.identity.signing_keys import SigningKeys
@@ -31,13 +32,16 @@ class IdentityProvider:
         bus: CommandBus,
         refresh_lifetime: int,
         sessions: Sessions,
+        login_failures: FailureLimiter,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
         self.tokens = tokens
         self.directory = directory
         self.bus = bus
-        self.server = HublineAuthorizationServer(directory, tokens, bus, refresh_lifetime)
+        self.server = HublineAuthorizationServer(
+            directory, tokens, bus, refresh_lifetime, login_failures
+        )
 
     def validate_access_token(self, token: str) -> dict[str, Any]:
         claims = self.tokens.validate(token)

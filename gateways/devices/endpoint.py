@@ -20,8 +20,8 @@ from domain.deviceauth.device_access import DeviceAccess, device_access_id
 from domain.deviceauth.identifiers import normalise_device_identifier
 from domain.deviceauth.public_keys import verify_signature
 from domain.errors import DomainError
-from gateways.devices.failure_limiter import FailureLimiter
 from gateways.websocket_auth import hub_of
+from infra.failure_limiter import FailureLimiter
 from infra.metrics import OPEN_CONNECTIONS
 
 log = logging.getLogger(__name__)

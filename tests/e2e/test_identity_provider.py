@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
@@ -138,3 +139,28 @@ def test_rate_limits_per_user_and_client_in_aspnetcoreratelimit_format(limited: 
     assert "X-Rate-Limit-Limit" not in blocked.headers
     # Another user of another client is not affected.
     assert userinfo_status(limited, other["access_token"]) == 200
+
+
+def test_an_address_that_keeps_failing_is_refused(tmp_path: Path) -> None:
+    stack = build_stack("embedded", tmp_path, env={"HUBLINE_LOGIN_FAILURES_PER_ADDRESS": "3"})
+    stack.start()
+    try:
+        email = f"user-{uuid.uuid4().hex[:8]}@example.com"
+        stack.cli("users", "create", "--email", email, "--name", "Kay", stdin=PASSWORD + "\n")
+        client = json.loads(
+            stack.cli("clients", "create", "--name", "app", "--grant-types", "password").stdout
+        )
+        with OAuth2Client(client["client_id"], client["client_secret"]) as oauth:
+            for n in range(3):
+                with pytest.raises(OAuthError):
+                    oauth.fetch_token(
+                        f"{stack.url}/connect/token",
+                        username=f"nobody{n}@example.com",
+                        password="x" * 8,
+                    )
+            with pytest.raises(OAuthError):  # the right password, from a refused address
+                oauth.fetch_token(f"{stack.url}/connect/token", username=email, password=PASSWORD)
+        events = stack.cli("events", "export").stdout
+        assert "too many failed logins from this address" in events
+    finally:
+        stack.stop()

@@ -1,4 +1,4 @@
-"""Counts failed device connection attempts per device and per address, in a sliding window."""
+"""Counts failures (device challenges, logins) per key in a sliding window, on this node."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ class FailureLimiter:
                 del self._failures[key]
         for key in keys:
             self._failures.setdefault(key, deque()).append(now)
+
+    def recent(self, key: str) -> int:
+        recent = self._trimmed(key, time.monotonic())
+        return len(recent) if recent is not None else 0
 
     def _trimmed(self, key: str, now: float) -> deque[float] | None:
         recent = self._failures.get(key)
