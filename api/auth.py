@@ -30,7 +30,10 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def authenticate(request: Request) -> Principal:
-    token = bearer_token(request.headers.get("authorization"))
+    # OpenShock's clients send API tokens in their own header.
+    token = bearer_token(request.headers.get("authorization")) or request.headers.get(
+        "open-shock-token"
+    )
     if token is None:
         raise Problem(401, "missing bearer token", headers=_CHALLENGE)
     principal = await run_in_threadpool(hub_of(request).authenticator.principal_for, token)

@@ -21,7 +21,11 @@ def token_of(websocket: WebSocket) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return websocket.query_params.get("token") or websocket.query_params.get("access_token")
+    return (
+        websocket.headers.get("open-shock-token")
+        or websocket.query_params.get("token")
+        or websocket.query_params.get("access_token")
+    )
 
 
 async def authenticate_websocket(websocket: WebSocket) -> Principal | None:

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--permissions", required=True, help="e.g. deviceAuth:read,deviceAuth:update"
     )
     create.add_argument("--expires-in-days", type=float)
+    create.add_argument("--owner", help="e-mail of the user the token acts for")
+    tokens.add_parser("list", parents=[common], help="tokens, newest last (never the secret)")
     revoke = tokens.add_parser("revoke", parents=[common], help="revoke a token by id")
     revoke.add_argument("token_id")
 
@@ -181,6 +183,16 @@ def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
     expires_at = (
         datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
     )
+    owner = None
+    if args.owner:
+        from infra.event_store import EventStore
+        from infra.identity.directory import Directory
+
+        user = Directory(EventStore(settings)).user_by_email(args.owner)
+        if user is None:
+            print(f"hubline: no user {args.owner}", file=sys.stderr)
+            return 2
+        owner = user.subject
     token, token_hash = mint_token()
     token_id = _bus(settings).execute_now(
         IssueApiToken(
@@ -188,12 +200,29 @@ def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
             token_hash=token_hash,
             permissions=permissions,
             expires_at=expires_at,
+            owner=owner,
             context=_CLI_CONTEXT,
         )
     )
     print(f"token id: {token_id}", file=sys.stderr)
     print(f"permissions: {','.join(permissions)}", file=sys.stderr)
     print(token)
+    return 0
+
+
+def _tokens_list(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.api_token_view import list_tokens
+
+    store, runner = _runner(settings)
+    runner.catch_up(store)
+    with runner.views.transaction(write=False) as tx:
+        rows = list_tokens(tx)
+    for row in rows:
+        state = "revoked" if row.revoked_at else "active"
+        print(
+            f"{row.id}  {state:<7}  {row.name}  {','.join(row.permissions)}"
+            f"  owner={row.owner or '-'}  last used={row.last_used_at or 'never'}"
+        )
     return 0
 
 
@@ -284,6 +313,7 @@ _COMMANDS: dict[tuple[str, str | None], Any] = {
     ("project", None): _project,
     ("tokens", "create"): _tokens_create,
     ("tokens", "revoke"): _tokens_revoke,
+    ("tokens", "list"): _tokens_list,
     ("projections", "rebuild"): _projections_rebuild,
     ("projections", "status"): _projections_status,
     ("events", "export"): _events_export,

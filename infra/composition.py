@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from domain.commands import Command
+from domain.context import CommandContext
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
 from domain.errors import ViewsBehind
 from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
+from domain.principals.commands import RecordApiTokenUse
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_SYSTEM_CONTEXT = CommandContext(actor_id="hubline", actor_kind="system")
+
 HANDLERS: dict[type[Command], Any] = {
     **DEVICEAUTH_HANDLERS,
     **PRINCIPAL_HANDLERS,
@@ -56,7 +62,6 @@ class Hub:
         self.store = EventStore(settings)
         self.views = ViewDatabase(settings)
         self.runner = ProjectionRunner(self.views, all_projections())
-        self.authenticator = TokenAuthenticator(self.store)
         self.projection_thread: EmbeddedProjectionThread | None = None
         self.feed: LogFeed
         if settings.log == "embedded":
@@ -70,7 +75,22 @@ class Hub:
             self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
         )
         self.identity = _identity_provider(settings, self.store, self.bus)
+        self.authenticator = TokenAuthenticator(
+            self.store,
+            validate_access_token=self.identity.validate_access_token,
+            user_roles=self._user_roles,
+            record_use=self._record_token_use,
+        )
         self.rate_limiter = _rate_limiter(settings)
+
+    def _user_roles(self, subject: str) -> list[str] | None:
+        user = self.identity.directory.user_by_subject(subject)
+        return list(user.roles) if user is not None else None
+
+    def _record_token_use(self, token_id: UUID) -> None:
+        self.bus.execute_now(
+            RecordApiTokenUse(token_id=token_id, at=datetime.now(UTC), context=_SYSTEM_CONTEXT)
+        )
 
     def _committed(self, position: int) -> None:
         if self.projection_thread is not None:

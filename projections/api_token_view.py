@@ -1,4 +1,7 @@
-"""API tokens as an owner lists them: never the token, never its hash."""
+"""API tokens as their owners list them: never the token, never its hash.
+
+The version in the name rebuilds the view from position 0 when its columns change.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +13,30 @@ import orjson
 from projections.records import LogRecord
 from projections.view_store import ViewTransaction
 
-_TABLE = "view_api_tokens"
+_TABLE = "view_api_tokens_v2"
 
 
 @dataclass(frozen=True)
 class ApiTokenRow:
     id: str
     name: str
+    owner: str | None
     permissions: list[str]
     created_at: str
     expires_at: str | None
     revoked_at: str | None
+    last_used_at: str | None
 
 
 class ApiTokenView:
-    name = "api_tokens"
+    name = "api_tokens_v2"
 
     def create_statements(self) -> list[str]:
         return [
             f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
-            " id TEXT PRIMARY KEY, name TEXT NOT NULL, permissions TEXT NOT NULL,"
-            " created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT)"
+            " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT, permissions TEXT NOT NULL,"
+            " created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, last_used_at TEXT)",
+            f"CREATE INDEX IF NOT EXISTS {_TABLE}_owner ON {_TABLE} (owner)",
         ]
 
     def drop_statements(self) -> list[str]:
@@ -40,11 +46,12 @@ class ApiTokenView:
         if record.type == "ApiToken.Issued":
             payload = record.payload
             tx.execute(
-                f"INSERT INTO {_TABLE} (id, name, permissions, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                f"INSERT INTO {_TABLE} (id, name, owner, permissions, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (
                     record.aggregate_id,
                     payload["name"],
+                    payload.get("owner"),
                     orjson.dumps(payload["permissions"]).decode(),
                     record.timestamp.isoformat(),
                     payload.get("expires_at"),
@@ -55,15 +62,23 @@ class ApiTokenView:
                 f"UPDATE {_TABLE} SET revoked_at = ? WHERE id = ?",
                 (record.timestamp.isoformat(), record.aggregate_id),
             )
+        elif record.type == "ApiToken.Used":
+            tx.execute(
+                f"UPDATE {_TABLE} SET last_used_at = ? WHERE id = ?",
+                (record.timestamp.isoformat(), record.aggregate_id),
+            )
 
 
-def list_tokens(tx: ViewTransaction) -> list[ApiTokenRow]:
-    rows = tx.fetchall(
-        f"SELECT id, name, permissions, created_at, expires_at, revoked_at FROM {_TABLE}"
-        " ORDER BY created_at"
-    )
+def list_tokens(tx: ViewTransaction, owner: str | None = None) -> list[ApiTokenRow]:
+    columns = "id, name, owner, permissions, created_at, expires_at, revoked_at, last_used_at"
+    if owner is None:
+        rows = tx.fetchall(f"SELECT {columns} FROM {_TABLE} ORDER BY created_at")
+    else:
+        rows = tx.fetchall(
+            f"SELECT {columns} FROM {_TABLE} WHERE owner = ? ORDER BY created_at", (owner,)
+        )
     return [_row(r) for r in rows]
 
 
 def _row(r: tuple[Any, ...]) -> ApiTokenRow:
-    return ApiTokenRow(str(r[0]), str(r[1]), orjson.loads(r[2]), str(r[3]), r[4], r[5])
+    return ApiTokenRow(str(r[0]), str(r[1]), r[2], orjson.loads(r[3]), str(r[4]), r[5], r[6], r[7])

@@ -26,7 +26,11 @@ class ApiToken(Aggregate):
         permissions: list[str],
         expires_at: datetime | None,
         meta: Metadata,
+        owner: str | None = None,
     ) -> None:
+        # The user (subject) the token acts for; None for tokens issued to the operator.
+        self.owner = owner
+        self.last_used_at: datetime | None = None
         self.name = name
         self.token_hash = token_hash
         self.permissions = list(permissions)
@@ -36,6 +40,10 @@ class ApiToken(Aggregate):
     @event("Revoked")
     def revoke(self, meta: Metadata) -> None:
         self.revoked = True
+
+    @event("Used")
+    def record_use(self, at: datetime, meta: Metadata) -> None:
+        self.last_used_at = at
 
     def is_valid_at(self, now: datetime) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)

@@ -17,8 +17,17 @@ class IssueApiToken(Command):
     token_hash: str
     permissions: tuple[str, ...]
     expires_at: datetime | None = None
+    owner: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RevokeApiToken(Command):
     token_id: UUID
+    # When set, only this user's token may be revoked (a user revoking their own).
+    owner: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordApiTokenUse(Command):
+    token_id: UUID
+    at: datetime

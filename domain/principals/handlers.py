@@ -7,7 +7,7 @@ from uuid import UUID
 from domain.commands import UnitOfWork
 from domain.errors import DomainError, NotFound
 from domain.principals.api_token import ApiToken, api_token_id
-from domain.principals.commands import IssueApiToken, RevokeApiToken
+from domain.principals.commands import IssueApiToken, RecordApiTokenUse, RevokeApiToken
 from domain.principals.permissions import parse_permissions
 
 
@@ -27,6 +27,7 @@ def issue_api_token(command: IssueApiToken, uow: UnitOfWork) -> UUID:
         permissions=list(permissions),
         expires_at=command.expires_at,
         meta=command.context.as_metadata(),
+        owner=command.owner,
     )
     uow.add(token)
     return token.id
@@ -34,10 +35,21 @@ def issue_api_token(command: IssueApiToken, uow: UnitOfWork) -> UUID:
 
 def revoke_api_token(command: RevokeApiToken, uow: UnitOfWork) -> None:
     token = uow.get(ApiToken, command.token_id)
-    if token is None:
+    owner = command.owner
+    if token is None or (owner is not None and token.owner != owner):
         raise NotFound(f"no token with id {command.token_id}")
     if not token.revoked:
         token.revoke(meta=command.context.as_metadata())
 
 
-HANDLERS = {IssueApiToken: issue_api_token, RevokeApiToken: revoke_api_token}
+def record_api_token_use(command: RecordApiTokenUse, uow: UnitOfWork) -> None:
+    token = uow.get(ApiToken, command.token_id)
+    if token is not None and not token.revoked:
+        token.record_use(at=command.at, meta=command.context.as_metadata())
+
+
+HANDLERS = {
+    IssueApiToken: issue_api_token,
+    RevokeApiToken: revoke_api_token,
+    RecordApiTokenUse: record_api_token_use,
+}

@@ -38,3 +38,17 @@ class Principal:
     def may(self, permission: str) -> bool:
         resource = permission.split(":", 1)[0]
         return permission in self.permissions or f"{resource}:*" in self.permissions
+
+
+# What people may do by role; an API token a user creates can hold at most these.
+USER_PERMISSIONS = frozenset({"tokens:read", "tokens:create", "tokens:delete"})
+ADMIN_PERMISSIONS = USER_PERMISSIONS | {
+    "deviceAuth:read",
+    "deviceAuth:update",
+    "deviceAuth:delete",
+    "audit:read",
+}
+
+
+def permissions_for_roles(roles: list[str]) -> frozenset[str]:
+    return ADMIN_PERMISSIONS if "admin" in roles else USER_PERMISSIONS
