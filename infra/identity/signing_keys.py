@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from infra.event_store import EventStore
 from infra.secret_box import SecretBox
 
 ALGORITHMS = ("RS256", "ES256")
+RING_CACHE_SECONDS = 5.0
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _PURPOSE = "signing-key"
 _SYSTEM = CommandContext(actor_id="identity", actor_kind="system")
@@ -44,6 +46,8 @@ class SigningKeys:
         self._box = box
         self._token_lifetime = timedelta(seconds=token_lifetime)
         self._decrypted: dict[str, PrivateKey] = {}
+        self._public: dict[str, Any] = {}
+        self._ring_cache: tuple[float, SigningKeyRing | None] | None = None
 
     def ensure(self) -> None:
         ring = self._ring()
@@ -56,6 +60,7 @@ class SigningKeys:
         return [self.add(alg) for alg in ALGORITHMS]
 
     def add(self, alg: str) -> str:
+        self._ring_cache = None
         private = _generate(alg)
         kid = f"{alg.lower()}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(4)}"
         pem = private.private_bytes(
@@ -101,8 +106,10 @@ class SigningKeys:
     def verification_key(self, kid: str) -> tuple[str, Any] | None:
         for jwk in self.jwks()["keys"]:
             if jwk.get("kid") == kid:
-                algorithm = RSAAlgorithm if jwk["kty"] == "RSA" else ECAlgorithm
-                return str(jwk["alg"]), algorithm.from_jwk(jwk)
+                if kid not in self._public:
+                    algorithm = RSAAlgorithm if jwk["kty"] == "RSA" else ECAlgorithm
+                    self._public[kid] = algorithm.from_jwk(jwk)
+                return str(jwk["alg"]), self._public[kid]
         return None
 
     def _materialise(self, entry: dict[str, Any]) -> SigningKey:
@@ -115,6 +122,16 @@ class SigningKeys:
         return SigningKey(kid, entry["alg"], self._decrypted[kid], entry["public_jwk"])
 
     def _ring(self) -> SigningKeyRing | None:
+        # Read from the store at most every few seconds: a rotation on another node is
+        # seen that quickly, and each token check does not cost a store read.
+        now = time.monotonic()
+        if self._ring_cache is not None and now - self._ring_cache[0] < RING_CACHE_SECONDS:
+            return self._ring_cache[1]
+        ring = self._load_ring()
+        self._ring_cache = (now, ring)
+        return ring
+
+    def _load_ring(self) -> SigningKeyRing | None:
         try:
             ring: object = self._store.app.repository.get(KEY_RING_ID)
         except AggregateNotFoundError:

@@ -1,54 +1,142 @@
 #!/usr/bin/env bash
-# A single-node Apache Kafka (KRaft, broker and controller in one process) run from
-# the jars on Maven Central: there is no Docker engine and no Apache download site here.
-#   kafka.sh install|start|stop|status
-# start prints one line on stdout, KAFKA_BOOTSTRAP=host:port; everything else goes to stderr.
+# One Apache Kafka node (KRaft: broker and controller in one process), run straight from
+# the jars on Maven Central: this machine has no Docker engine and no Apache download site.
+#
+#   kafka.sh install   fetch the jars once into the cache (needs mvn and Java 17)
+#   kafka.sh start     start the node if needed and wait until it answers; prints one line,
+#                      KAFKA_BOOTSTRAP=127.0.0.1:<port>, on stdout
+#   kafka.sh stop      stop it (SIGTERM, then SIGKILL); nothing to do if it is not running
+#   kafka.sh status    exit 0 and print the KAFKA_BOOTSTRAP line if it answers, else exit 3
+#
+# Environment: HUBLINE_KAFKA_PORT (19092; the controller takes the next port),
+# HUBLINE_CACHE_DIR (~/.cache/hubline: the jars), HUBLINE_RUN_DIR (~/.cache/hubline/run:
+# config, data, pid and log), HUBLINE_PYTHON (python3 with kafka-python, for the readiness
+# check), HUBLINE_KAFKA_START_TIMEOUT (90 seconds).
+# Everything but the KAFKA_BOOTSTRAP line goes to stderr, so `$(kafka.sh start)` is the line.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")"
-cache="${HUBLINE_CACHE_DIR:-$HOME/.cache/hubline}"
-lib="$cache/kafka-$version/lib"
-run="${HUBLINE_RUN_DIR:-$cache/run}/kafka"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+pom="$here/kafka/pom.xml"
+version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
+lib="${HUBLINE_CACHE_DIR:-$HOME/.cache/hubline}/kafka-$version/lib"
+run="${HUBLINE_RUN_DIR:-$HOME/.cache/hubline/run}/kafka"
 port="${HUBLINE_KAFKA_PORT:-19092}"
-controller_port=$((port + 1))
+python="${HUBLINE_PYTHON:-python3}"
+start_timeout="${HUBLINE_KAFKA_START_TIMEOUT:-90}"
 pidfile="$run/kafka.pid"
 logfile="$run/kafka.log"
+bootstrap="127.0.0.1:$port"
 
 say() { echo "kafka: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -n "$version" ] || die "no <kafka.version> in $pom"
+if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65534 ]; then
+    die "HUBLINE_KAFKA_PORT must be a port number below 65535, not '$port'"
+fi
+controller_port=$((port + 1))
 
 install() {
     if [ -f "$lib/.complete" ]; then
         return
     fi
-    command -v mvn >/dev/null || { say "Maven is needed to fetch the broker's jars"; exit 1; }
-    command -v java >/dev/null || { say "Java 17 is needed to run the broker"; exit 1; }
+    command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the broker's jars: apt-get install -y maven"
+    check_java
     say "fetching Kafka $version and its dependencies from Maven Central into $lib"
+    # Download next to the cache and rename at the end: an interrupted download must not
+    # leave a half-filled lib/ that a later run would take as complete.
+    local partial="$lib.partial"
+    rm -rf "$partial" "$partial.log"
+    mkdir -p "$partial"
+    if ! mvn -B -f "$pom" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$partial" >"$partial.log" 2>&1; then
+        grep -E '\[(ERROR|WARNING)\]' "$partial.log" | tail -n 30 >&2 || true
+        die "Maven could not resolve the broker's jars; its whole output is in $partial.log"
+    fi
+    ls "$partial"/kafka_2.13-"$version".jar >/dev/null 2>&1 \
+        || die "Maven finished but $partial has no kafka_2.13-$version.jar"
+    touch "$partial/.complete"
     rm -rf "$lib"
-    mkdir -p "$lib"
-    mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$lib" >&2
-    touch "$lib/.complete"
+    mv "$partial" "$lib"
+    rm -f "$partial.log"
 }
 
+check_java() {
+    command -v java >/dev/null || die "Java 17 or newer is needed to run the broker: apt-get install -y openjdk-17-jre-headless"
+    local major
+    major="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+    [ "${major:-0}" -ge 17 ] || die "Kafka $version needs Java 17 or newer; java -version says ${major:-nothing}"
+}
+
+# The pid file alone can lie (a stale file, a reused pid): the process must be our broker.
 running() {
-    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+    [ -f "$pidfile" ] || return 1
+    local pid
+    pid="$(cat "$pidfile")"
+    [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $run/server.properties"
 }
 
-answering() {
-    # A metadata request, not just an open port: the broker must have joined its quorum.
-    "${HUBLINE_PYTHON:-python3}" - "$port" <<'PY' >/dev/null 2>&1
-import sys
-from kafka import KafkaAdminClient
-admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{sys.argv[1]}", request_timeout_ms=3000)
-admin.list_topics()
-admin.close()
+# Waits up to $1 seconds for the broker to answer a metadata request (an open port is not
+# enough: the broker must have joined its quorum). Stops early with status 2 if the
+# process $2 dies.
+wait_answering() {
+    "$python" - "$port" "$1" "${2:-0}" <<'PY'
+import logging, os, socket, sys, time
+
+logging.getLogger("kafka").addHandler(logging.NullHandler())
+logging.getLogger("kafka").propagate = False
+try:
+    from kafka import KafkaAdminClient
+except ImportError:
+    sys.exit(1)
+
+port, wait, pid = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+
+
+def alive(pid):
+    # A broker that died in the start call is our zombie: its /proc entry stays, state Z.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+deadline = time.monotonic() + wait
+while True:
+    try:
+        # A refused port would make the client retry for its whole bootstrap timeout.
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        admin = KafkaAdminClient(
+            bootstrap_servers=f"127.0.0.1:{port}",
+            bootstrap_timeout_ms=3000,
+            request_timeout_ms=3000,
+            reconnect_backoff_max_ms=250,
+        )
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+        sys.exit(0)
+    except Exception as error:
+        last_error = error
+    if pid and not alive(pid):
+        sys.exit(2)
+    if time.monotonic() >= deadline:
+        print(f"kafka: the last readiness check failed with {last_error!r}", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.25)
 PY
+}
+
+port_taken() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 configure() {
     mkdir -p "$run/data"
-    cat > "$run/server.properties" <<PROPS
+    # Static voters (not controller.quorum.bootstrap.servers): the storage is then formatted
+    # without --standalone and a restart needs nothing but this file.
+    cat >"$run/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
@@ -58,89 +146,126 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$run/data
-num.partitions=1
+num.partitions=3
 auto.create.topics.enable=true
+# One node: every internal topic must make do with one replica or it is never created.
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=3
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
+# Tests join groups all the time; the default 3 s wait for more members is pure delay here.
 group.initial.rebalance.delay.ms=0
 log.retention.ms=-1
 PROPS
-    cat > "$run/log4j2.properties" <<'PROPS'
-rootLogger.level=INFO
+    # The broker's own INFO lines run to megabytes per test run; warnings are what explain
+    # a failure, plus the few lines that say the node started and stopped.
+    cat >"$run/log4j2.properties" <<'PROPS'
+rootLogger.level=WARN
 rootLogger.appenderRef.stdout.ref=STDOUT
 appender.stdout.type=Console
 appender.stdout.name=STDOUT
 appender.stdout.layout.type=PatternLayout
 appender.stdout.layout.pattern=[%d] %p %m (%c)%n
-logger.kafka.name=kafka
-logger.kafka.level=WARN
-logger.apache.name=org.apache.kafka
-logger.apache.level=WARN
+logger.server.name=kafka.server.KafkaRaftServer
+logger.server.level=INFO
+logger.broker.name=kafka.server.BrokerServer
+logger.broker.level=INFO
 PROPS
+}
+
+failed() {
+    say "$*; the end of $logfile:"
+    tail -n 40 "$logfile" >&2 2>/dev/null || true
+    exit 1
 }
 
 start() {
     install
-    if running && answering; then
-        echo "KAFKA_BOOTSTRAP=127.0.0.1:$port"
-        return
+    check_java
+    "$python" -c "import kafka" 2>/dev/null \
+        || die "$python cannot import kafka (kafka-python), which the readiness check needs: install the project's dependencies, or set HUBLINE_PYTHON"
+    mkdir -p "$run"
+    # Two callers starting at once (parallel test runs) must not format or launch twice.
+    exec 9>"$run/.lock"
+    flock -w 180 9 || die "another kafka.sh holds $run/.lock"
+
+    if running; then
+        # Answering already, or still starting up: either way wait for it, do not restart it.
+        local pid status=0
+        pid="$(cat "$pidfile")"
+        wait_answering "$start_timeout" "$pid" || status=$?
+        case "$status" in
+            0) echo "KAFKA_BOOTSTRAP=$bootstrap"; return ;;
+            2) say "the broker (pid $pid) exited while starting" ;;
+            *) failed "the running broker (pid $pid) did not answer on $bootstrap within ${start_timeout}s" ;;
+        esac
     fi
-    stop
+    rm -f "$pidfile"
+    if port_taken "$port" || port_taken "$controller_port"; then
+        die "port $port or $controller_port is taken by a process that is not this broker; stop it or set HUBLINE_KAFKA_PORT"
+    fi
+
     configure
     if [ ! -f "$run/data/meta.properties" ]; then
-        java -cp "$lib/*" kafka.tools.StorageTool format \
-            -t "$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid)" \
-            -c "$run/server.properties" >&2
+        say "formatting storage in $run/data"
+        local cluster_id
+        cluster_id="$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid)"
+        java -cp "$lib/*" kafka.tools.StorageTool format -t "$cluster_id" \
+            -c "$run/server.properties" >&2 \
+            || die "formatting $run/data failed (see above)"
     fi
-    say "starting on 127.0.0.1:$port (log: $logfile)"
-    nohup java -Xmx512m -Xms256m \
+
+    say "starting Kafka $version on $bootstrap (log: $logfile)"
+    # Keep the previous run's log: it is the one that explains a broker that died.
+    [ ! -f "$logfile" ] || mv -f "$logfile" "$logfile.1"
+    # setsid: its own session, so a Ctrl-C or a kill of the caller's process group (test
+    # runners, CI) leaves the broker to `stop`. 9>&-: the broker must not keep the lock.
+    nohup setsid java -Xms256m -Xmx512m \
         -Dlog4j2.configurationFile="$run/log4j2.properties" \
-        -cp "$lib/*" kafka.Kafka "$run/server.properties" >"$logfile" 2>&1 &
-    echo $! > "$pidfile"
-    for _ in $(seq 1 180); do
-        if ! running; then
-            say "the broker exited; its log ends:"
-            tail -n 40 "$logfile" >&2
-            exit 1
-        fi
-        if answering; then
-            echo "KAFKA_BOOTSTRAP=127.0.0.1:$port"
-            return
-        fi
-        sleep 0.5
-    done
-    say "the broker did not answer within 90 s; its log ends:"
-    tail -n 40 "$logfile" >&2
-    exit 1
+        -cp "$lib/*" kafka.Kafka "$run/server.properties" \
+        </dev/null >"$logfile" 2>&1 9>&- &
+    local pid=$!
+    echo "$pid" >"$pidfile"
+
+    local status=0
+    wait_answering "$start_timeout" "$pid" || status=$?
+    case "$status" in
+        0) echo "KAFKA_BOOTSTRAP=$bootstrap" ;;
+        2) rm -f "$pidfile"; failed "the broker exited while starting" ;;
+        *) failed "the broker (pid $pid) did not answer on $bootstrap within ${start_timeout}s; it is left running for a look, kafka.sh stop ends it" ;;
+    esac
 }
 
 stop() {
-    if ! [ -f "$pidfile" ]; then
+    if ! running; then
+        rm -f "$pidfile"
         return
     fi
+    local pid
     pid="$(cat "$pidfile")"
+    say "stopping the broker (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    # A clean shutdown flushes the logs and takes a few seconds; past 30 s it is stuck.
+    for _ in $(seq 1 120); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
     if kill -0 "$pid" 2>/dev/null; then
-        say "stopping (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 60); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.5
-        done
+        say "still running after 30 s; killing it"
         kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     fi
     rm -f "$pidfile"
 }
 
 status() {
-    if running && answering; then
-        say "running on 127.0.0.1:$port (pid $(cat "$pidfile"))"
+    if running && wait_answering 0 "$(cat "$pidfile")"; then
+        echo "KAFKA_BOOTSTRAP=$bootstrap"
     else
-        say "not running"
-        return 1
+        say "not running (or not answering) on $bootstrap"
+        exit 3
     fi
 }
 

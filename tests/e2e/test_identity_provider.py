@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,7 @@ def test_key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key
     old_kid = jwt.get_unverified_header(before["access_token"])["kid"]
     new_kids = idp.cli("keys", "rotate").stdout.split()
     assert len(new_kids) == 2
+    time.sleep(6)  # nodes re-read the key ring every few seconds
     published = {
         k["kid"]
         for k in httpx.get(f"{idp.url}/.well-known/openid-configuration/jwks").json()["keys"]
