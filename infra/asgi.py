@@ -19,6 +19,7 @@ from api.identity.routes import router as identity_router
 from api.problem import Problem, to_problem
 from api.system.routes import router as system_router
 from api.tokens.routes import router as tokens_router
+from api.users.routes import router as users_router
 from domain.errors import DomainError, ViewsBehind
 from gateways.devices.endpoint import router as device_gateway
 from gateways.events.endpoint import router as event_gateway
@@ -51,6 +52,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         authorize_router,
         deviceauth_router,
         tokens_router,
+        users_router,
         audit_router,
         event_gateway,
         device_gateway,

@@ -33,6 +33,7 @@ from infra.view_database import ViewDatabase
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
+from projections.user_view import UserView
 from projections.view_store import Projection
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ HANDLERS: dict[type[Command], Any] = {
 
 
 def all_projections() -> list[Projection]:
-    return [DeviceAccessView(), ApiTokenView(), AuditView()]
+    return [DeviceAccessView(), ApiTokenView(), AuditView(), UserView()]
 
 
 class Hub:

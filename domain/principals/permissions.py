@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 _PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9]*:(read|update|delete|create|\*)$")
 
-KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens"})
+KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens", "users"})
 
 
 def parse_permissions(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -47,6 +47,8 @@ ADMIN_PERMISSIONS = USER_PERMISSIONS | {
     "deviceAuth:update",
     "deviceAuth:delete",
     "audit:read",
+    "users:read",
+    "users:create",
 }
 
 

@@ -138,3 +138,31 @@ def test_cli_lists_tokens_with_their_owner(hub: Stack) -> None:
     listing = hub.cli("tokens", "list").stdout
     line = next(line for line in listing.splitlines() if line.startswith(token_id))
     assert "ops" in line and "owner=" in line and "owner=-" not in line
+
+
+def test_administrators_register_and_list_users(hub: Stack) -> None:
+    admin = {"Authorization": login(hub, "admin")["Authorization"]}
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    created = httpx.post(
+        f"{hub.url}/api/v1/users",
+        json={"email": email, "name": "New Person", "password": PASSWORD, "roles": ["user"]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    listed = httpx.get(f"{hub.url}/api/v1/users", headers=admin).json()
+    entry = next(u for u in listed if u["email"] == email)
+    assert entry["subject"] == created.json()["subject"] and "password" not in json.dumps(entry)
+    again = httpx.post(
+        f"{hub.url}/api/v1/users",
+        json={"email": email.upper(), "name": "Dup", "password": PASSWORD},
+        headers=admin,
+    )
+    assert again.status_code == 400 and "already exists" in again.json()["detail"]
+    short = httpx.post(
+        f"{hub.url}/api/v1/users",
+        json={"email": "x@example.com", "name": "X", "password": "short"},
+        headers=admin,
+    )
+    assert short.status_code == 400
+    plain = {"Authorization": login(hub)["Authorization"]}
+    assert httpx.get(f"{hub.url}/api/v1/users", headers=plain).status_code == 403

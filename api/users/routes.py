@@ -1,0 +1,80 @@
+"""/api/v1/users: administrators register and list the people who log in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import hub_of, require
+from api.problem import Problem
+from api.request_context import command_context
+from domain.identity.commands import RegisterUser
+from domain.principals.permissions import Principal
+from infra.passwords import hash_password
+from projections.user_view import UserRow, list_users
+
+router = APIRouter(prefix="/api/v1/users", tags=["Users"])
+
+Admin = Annotated[Principal, Depends(require("users:create"))]
+Auditor = Annotated[Principal, Depends(require("users:read"))]
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254)
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=1024)
+    roles: list[str] = Field(default_factory=list, max_length=5)
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    subject: str
+    email: str
+    name: str
+    roles: list[str]
+    created_at: str = Field(alias="createdAt")
+    locked_until: str | None = Field(alias="lockedUntil")
+    last_login_at: str | None = Field(alias="lastLoginAt")
+
+
+def _info(row: UserRow) -> UserInfo:
+    return UserInfo(
+        subject=row.subject,
+        email=row.email,
+        name=row.name,
+        roles=row.roles,
+        createdAt=row.created_at,
+        lockedUntil=row.locked_until,
+        lastLoginAt=row.last_login_at,
+    )
+
+
+@router.post("", status_code=201, summary="Register a user", response_model=dict[str, str])
+async def create_user(request: Request, body: NewUser, principal: Admin) -> dict[str, str]:
+    try:
+        password_hash = await run_in_threadpool(hash_password, body.password)
+    except ValueError as exc:
+        raise Problem(400, str(exc)) from exc
+    subject = await hub_of(request).execute(
+        RegisterUser(
+            email=body.email,
+            name=body.name,
+            password_hash=password_hash,
+            roles=tuple(body.roles),
+            context=command_context(request, principal),
+        )
+    )
+    return {"subject": str(subject)}
+
+
+@router.get("", summary="List users", response_model=list[UserInfo], response_model_by_alias=True)
+async def users(request: Request, principal: Auditor) -> list[UserInfo]:
+    hub = hub_of(request)
+    await hub.fresh_views("users")
+    return [_info(row) for row in await hub.query(list_users)]
