@@ -152,13 +152,14 @@ class _SignsIdTokens:
     server: HublineAuthorizationServer
 
     def resolve_client_private_key(self, client: Client) -> Any:
-        return self.server.tokens.id_token_key()
+        return self.server.tokens.id_token_key(self.get_client_algorithm(client))
 
     def get_client_algorithm(self, client: Client) -> str:
-        return "RS256"
+        return client.aggregate.id_token_alg  # RS256 unless the client registered ES256
 
     def get_encode_header(self, client: Client) -> dict[str, str]:
-        return {"alg": "RS256", "kid": self.server.tokens.id_token_kid(), "typ": "JWT"}
+        alg = self.get_client_algorithm(client)
+        return {"alg": alg, "kid": self.server.tokens.id_token_kid(alg), "typ": "JWT"}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         return {"iss": self.server.tokens.issuer, "aud": [client.get_client_id()]}

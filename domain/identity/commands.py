@@ -36,6 +36,7 @@ class RegisterClient(Command):
     grant_types: tuple[str, ...]
     scopes: tuple[str, ...]
     secret_hash: str | None
+    id_token_alg: str = "RS256"  # noqa: S105 - an algorithm name, not a secret
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -112,6 +112,8 @@ def register_client(command: RegisterClient, uow: UnitOfWork) -> None:
         raise DomainError(f"unknown grant types: {', '.join(sorted(unknown))}")
     if command.public == (command.secret_hash is not None):
         raise DomainError("a confidential client needs a secret; a public client has none")
+    if command.id_token_alg not in ("RS256", "ES256"):
+        raise DomainError("id_token_alg must be RS256 or ES256")
     if command.public and "client_credentials" in command.grant_types:
         raise DomainError("a public client cannot use client_credentials")
     for uri in command.redirect_uris:
@@ -129,6 +131,7 @@ def register_client(command: RegisterClient, uow: UnitOfWork) -> None:
             scopes=list(command.scopes),
             secret_hash=command.secret_hash,
             meta=command.context.as_metadata(),
+            id_token_alg=command.id_token_alg,
         )
     )
 

@@ -38,8 +38,10 @@ class OAuthClient(Aggregate):
         scopes: list[str],
         secret_hash: str | None,
         meta: Metadata,
+        id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name
     ) -> None:
         self.client_id = client_id
+        self.id_token_alg = id_token_alg
         self.name = name
         self.public = public
         self.redirect_uris = list(redirect_uris)

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, RSAKey
 
 from infra.identity.signing_keys import ALGORITHMS, SigningKeys
 
@@ -69,18 +69,18 @@ class AccessTokens:
         )
         return MintedToken(token, jti, self.lifetime)
 
-    def id_token_kid(self) -> str:
-        return self._keys.signing_key("RS256").kid
+    def id_token_kid(self, alg: str = "RS256") -> str:
+        return self._keys.signing_key(alg).kid
 
-    def id_token_key(self) -> RSAKey:
-        """The current RS256 key in the form authlib's id_token encoder takes (joserfc)."""
-        private = self._keys.signing_key("RS256").private
+    def id_token_key(self, alg: str = "RS256") -> RSAKey | ECKey:
+        """The current key in the form authlib's id_token encoder takes (joserfc)."""
+        private = self._keys.signing_key(alg).private
         pem = private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return RSAKey.import_key(pem)
+        return RSAKey.import_key(pem) if alg == "RS256" else ECKey.import_key(pem)
 
     def id_token_hint(self, token: str) -> dict[str, Any]:
         """Claims of an id_token we issued; expired ones count (OIDC RP-Initiated Logout §2)."""

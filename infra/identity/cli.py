@@ -43,6 +43,7 @@ def add_parsers(
     create_client.add_argument("--grant-types", default="authorization_code,refresh_token")
     create_client.add_argument("--scopes", default="openid profile restapi offline_access")
     create_client.add_argument("--public", action="store_true", help="no secret (PKCE apps)")
+    create_client.add_argument("--id-token-alg", choices=["RS256", "ES256"], default="RS256")
     rotate = clients.add_parser(
         "rotate-secret", parents=[common], help="new secret; the old one stays valid for a grace"
     )
@@ -118,6 +119,7 @@ def _create_client(settings: Settings, args: argparse.Namespace) -> int:
                 grant_types=tuple(g.strip() for g in args.grant_types.split(",") if g.strip()),
                 scopes=tuple(args.scopes.split()),
                 secret_hash=secret_hash,
+                id_token_alg=args.id_token_alg,
                 context=_CLI,
             )
         )

@@ -223,3 +223,55 @@ def test_login_page_refuses_wrong_passwords_and_forged_forms(idp: Stack) -> None
     assert forged.status_code == 200 and "hubline.session" not in forged.headers.get(
         "set-cookie", ""
     )
+
+
+def test_a_client_may_ask_for_es256_id_tokens(idp: Stack) -> None:
+    email = f"user-{uuid.uuid4().hex[:8]}@example.com"
+    idp.cli("users", "create", "--email", email, "--name", "Edsger", stdin=PASSWORD + "\n")
+    client = json.loads(
+        idp.cli(
+            "clients",
+            "create",
+            "--name",
+            "ec app",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant-types",
+            "authorization_code",
+            "--scopes",
+            "openid",
+            "--id-token-alg",
+            "ES256",
+        ).stdout
+    )
+    oauth = OAuth2Client(
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        redirect_uri=REDIRECT,
+        scope="openid",
+        code_challenge_method="S256",
+    )
+    verifier = uuid.uuid4().hex * 2
+    url, _ = oauth.create_authorization_url(
+        f"{idp.url}/connect/authorize", code_verifier=verifier, nonce="n"
+    )
+    browser = Browser(idp)
+    params = redirect_params(browser.consent(browser.login(browser.open(url), email, PASSWORD)))
+    token = oauth.fetch_token(
+        f"{idp.url}/connect/token", code=params["code"], code_verifier=verifier
+    )
+    jwks = KeySet.import_key_set(
+        httpx.get(f"{idp.url}/.well-known/openid-configuration/jwks").json()
+    )
+    decoded = jose_jwt.decode(token["id_token"], jwks, algorithms=["ES256"])
+    assert decoded.header["alg"] == "ES256"
+    CodeIDToken(
+        decoded.claims,
+        decoded.header,
+        options={"iss": {"value": idp.url}},
+        params={
+            "nonce": "n",
+            "client_id": client["client_id"],
+            "access_token": token["access_token"],
+        },
+    ).validate()

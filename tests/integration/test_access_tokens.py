@@ -1,0 +1,72 @@
+"""Access-token validation against tokens signed with the provider's own keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from infra.composition import Hub
+from infra.identity.access_tokens import InvalidAccessToken
+from infra.settings import Settings
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    running = Hub(Settings.load({"data_dir": tmp_path / "data"}, environ={}))
+    running.identity.keys.ensure()
+    yield running
+    running.store.close()
+
+
+def resigned(hub: Hub, token: str, **changes: Any) -> str:
+    """The same token with changed claims, signed again with our real key."""
+    claims = jwt.decode(token, options={"verify_signature": False}) | changes
+    key = hub.identity.keys.signing_key("RS256")
+    return jwt.encode(
+        claims, key.private, algorithm="RS256", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
+
+
+def test_a_genuine_token_validates(hub: Hub) -> None:
+    token = hub.identity.tokens.mint("client", "subject", "openid").token
+    assert hub.identity.tokens.validate(token)["sub"] == "subject"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"aud": "https://someone-else.example.com/resources"},
+        {"iss": "https://another-issuer.example.com"},
+        {"exp": int(time.time()) - 3600},
+        {"nbf": int(time.time()) + 3600},
+    ],
+)
+def test_our_signature_is_not_enough(hub: Hub, changes: dict[str, Any]) -> None:
+    token = hub.identity.tokens.mint("client", "subject", "openid").token
+    with pytest.raises(InvalidAccessToken):
+        hub.identity.tokens.validate(resigned(hub, token, **changes))
+
+
+def test_an_id_token_is_not_an_access_token(hub: Hub) -> None:
+    key = hub.identity.keys.signing_key("RS256")
+    now = int(time.time())
+    id_token = jwt.encode(
+        {
+            "iss": hub.identity.tokens.issuer,
+            "aud": hub.identity.tokens.audience,
+            "sub": "s",
+            "iat": now,
+            "exp": now + 60,
+            "jti": "j",
+        },
+        key.private,
+        algorithm="RS256",
+        headers={"kid": key.kid, "typ": "JWT"},
+    )
+    with pytest.raises(InvalidAccessToken, match="typ"):
+        hub.identity.tokens.validate(id_token)
