@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.principals.api_token import ApiToken, api_token_id
-from domain.principals.permissions import Principal, permissions_for_roles
+from domain.principals.permissions import Principal, permissions_for_access_token
 from infra.event_store import EventStore
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class TokenAuthenticator:
         return Principal(
             id=str(claims["sub"]),
             kind="user",
-            permissions=permissions_for_roles(roles),
+            permissions=permissions_for_access_token(roles, str(claims.get("scope", "")).split()),
             credential_id=str(claims.get("jti")),
         )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 _PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9]*:(read|update|delete|create|\*)$")
 
-KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens", "users"})
+KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens", "users", "account", "thermostats"})
 
 
 def parse_permissions(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -52,5 +52,18 @@ ADMIN_PERMISSIONS = USER_PERMISSIONS | {
 }
 
 
+# What an OAuth scope lets a client do on the user's behalf: `restapi` is SENZ's scope for
+# its thermostat API (account, thermostats, modes).
+SCOPE_PERMISSIONS = {
+    "restapi": frozenset({"account:read", "thermostats:read", "thermostats:update"}),
+}
+
+
 def permissions_for_roles(roles: list[str]) -> frozenset[str]:
     return ADMIN_PERMISSIONS if "admin" in roles else USER_PERMISSIONS
+
+
+def permissions_for_access_token(roles: list[str], scopes: list[str]) -> frozenset[str]:
+    """A user's own rights, plus what the scopes granted to the client allow."""
+    granted = frozenset().union(*(SCOPE_PERMISSIONS.get(scope, frozenset()) for scope in scopes))
+    return permissions_for_roles(roles) | granted

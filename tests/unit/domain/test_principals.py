@@ -66,3 +66,13 @@ def test_tokens_need_a_name_and_valid_permissions() -> None:
             IssueApiToken(name="n", token_hash="h", permissions=("bad",), context=CLI),
             MemoryUnitOfWork(),
         )
+
+
+def test_the_restapi_scope_grants_the_thermostat_permissions() -> None:
+    from domain.principals.permissions import permissions_for_access_token
+
+    with_scope = permissions_for_access_token(["user"], ["openid", "restapi"])
+    assert {"account:read", "thermostats:read", "thermostats:update"} <= with_scope
+    without = permissions_for_access_token(["user"], ["openid"])
+    assert "thermostats:read" not in without and "tokens:create" in without
+    assert "deviceAuth:delete" in permissions_for_access_token(["admin"], [])
