@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -17,18 +15,16 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack
 
 PASSWORD = "correct horse battery staple"
 REDIRECT = "https://app.example.com/callback"
 
 
 @pytest.fixture(scope="module")
-def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("authorize")))
-    stack.start()
-    yield stack
-    stack.stop()
+def idp(stack: Stack) -> Stack:
+    """The provider on both deployments (the module-scoped `stack` of tests/e2e/conftest.py)."""
+    return stack
 
 
 def register(stack: Stack, public: bool) -> dict[str, str]:

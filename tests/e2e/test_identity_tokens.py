@@ -6,8 +6,6 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import jwt
@@ -15,17 +13,15 @@ import pytest
 from authlib.integrations.base_client.errors import OAuthError as OAuth2Error
 from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("idp")))
-    stack.start()
-    yield stack
-    stack.stop()
+def idp(stack: Stack) -> Stack:
+    """The provider on both deployments (the module-scoped `stack` of tests/e2e/conftest.py)."""
+    return stack
 
 
 def new_user(stack: Stack) -> str:
