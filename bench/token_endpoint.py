@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -60,10 +61,18 @@ def main() -> None:
         auth = (client["client_id"], client["client_secret"])
         url = f"{server.url}/connect/token"
 
+        local = threading.local()
+
+        def http() -> httpx.Client:
+            # One keep-alive connection per worker, as a client library holds one.
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(auth=auth, timeout=30)
+            client: httpx.Client = local.client
+            return client
+
         def password_grant(_: int) -> str:
-            response = httpx.post(
+            response = http().post(
                 url,
-                auth=auth,
                 data={
                     "grant_type": "password",
                     "username": "bench@example.com",
@@ -76,8 +85,8 @@ def main() -> None:
 
         def refresh_chain(token: str) -> None:
             for _ in range(5):
-                response = httpx.post(
-                    url, auth=auth, data={"grant_type": "refresh_token", "refresh_token": token}
+                response = http().post(
+                    url, data={"grant_type": "refresh_token", "refresh_token": token}
                 )
                 response.raise_for_status()
                 token = response.json()["refresh_token"]
