@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -271,3 +272,24 @@ def test_a_client_may_ask_for_es256_id_tokens(idp: Stack) -> None:
             "access_token": token["access_token"],
         },
     ).validate()
+
+
+def test_prompt_login_and_max_age_ask_for_the_password_again(idp: Stack) -> None:
+    account = register(idp, public=False)
+    base = (
+        f"/connect/authorize?client_id={account['client_id']}&response_type=code"
+        f"&scope=openid&redirect_uri={REDIRECT}&state=s"
+    )
+    browser = Browser(idp)
+    assert "code" in redirect_params(
+        browser.consent(browser.login(browser.open(base), account["email"], PASSWORD))
+    )
+    assert "code" in redirect_params(browser.open(base))  # a session: no login page
+    for forcing in ("&prompt=login", "&max_age=0"):
+        time.sleep(1.1)  # auth_time has one-second resolution
+        forced = browser.open(base + forcing)
+        assert forced.status_code == 302 and forced.headers["location"].startswith(
+            "/account/login"
+        ), forcing
+        again = browser.login(forced, account["email"], PASSWORD)
+        assert "code" in redirect_params(browser.open(again.headers["location"]))
