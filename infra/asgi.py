@@ -17,6 +17,9 @@ from api.identity.authorize_routes import router as authorize_router
 from api.identity.errors import to_oauth_error
 from api.identity.routes import router as identity_router
 from api.problem import Problem, to_problem
+from api.senz.caller import RateLimited
+from api.senz.errors import to_senz_error
+from api.senz.routes import router as senz_router
 from api.system.routes import router as system_router
 from api.tokens.routes import router as tokens_router
 from api.users.routes import router as users_router
@@ -53,6 +56,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         deviceauth_router,
         tokens_router,
         users_router,
+        senz_router,
         audit_router,
         event_gateway,
         device_gateway,
@@ -62,7 +66,15 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
     return app
 
 
-_EXPECTED = (Problem, RequestValidationError, StarletteHTTPException, DomainError, ViewsBehind)
+_EXPECTED = (
+    Problem,
+    RequestValidationError,
+    StarletteHTTPException,
+    DomainError,
+    ViewsBehind,
+    RateLimited,
+)
+_SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
 
 
 def _install_error_mapping(app: FastAPI) -> None:
@@ -74,6 +86,10 @@ def _install_error_mapping(app: FastAPI) -> None:
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
             )
         path = request.url.path
+        if isinstance(exc, RateLimited):
+            return exc.response  # type: ignore[return-value]
+        if path.startswith(_SENZ_PATHS):
+            return to_senz_error(request, exc)
         if path.startswith(("/connect/", "/.well-known/", "/account/")):
             return to_oauth_error(request, exc)
         return to_problem(request, exc)

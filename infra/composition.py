@@ -16,10 +16,12 @@ from domain.errors import ViewsBehind
 from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
 from domain.principals.commands import RecordApiTokenUse
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
+from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
 from infra.event_store import EventStore
 from infra.failure_limiter import FailureLimiter
+from infra.hold_expiry import HoldExpiry
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.directory import Directory
 from infra.identity.signing_keys import SigningKeys
@@ -33,6 +35,7 @@ from infra.view_database import ViewDatabase
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
+from projections.thermostat_view import ThermostatView
 from projections.user_view import UserView
 from projections.view_store import Projection
 
@@ -48,11 +51,12 @@ HANDLERS: dict[type[Command], Any] = {
     **DEVICEAUTH_HANDLERS,
     **PRINCIPAL_HANDLERS,
     **IDENTITY_HANDLERS,
+    **THERMOSTAT_HANDLERS,
 }
 
 
 def all_projections() -> list[Projection]:
-    return [DeviceAccessView(), ApiTokenView(), AuditView(), UserView()]
+    return [DeviceAccessView(), ApiTokenView(), AuditView(), UserView(), ThermostatView()]
 
 
 class Hub:
@@ -83,6 +87,7 @@ class Hub:
             record_use=self._record_token_use,
         )
         self.rate_limiter = _rate_limiter(settings)
+        self.hold_expiry = HoldExpiry(self)
 
     def _user_roles(self, subject: str) -> list[str] | None:
         user = self.identity.directory.user_by_subject(subject)
@@ -104,8 +109,10 @@ class Hub:
         if self.projection_thread is not None:
             self.projection_thread.start()
         await self.feed.start()
+        await self.hold_expiry.start()
 
     async def stop(self) -> None:
+        await self.hold_expiry.stop()
         await self.feed.stop()
         self.bus.stop()
         if self.projection_thread is not None:

@@ -1,4 +1,4 @@
-"""`hubline users|clients|keys`: identity administration that works with or without the server."""
+"""`hubline users|clients|keys|thermostats`: administration, with or without the server running."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def add_parsers(
     )
     rotate.add_argument("client_id")
 
+    thermostats = commands.add_parser("thermostats", help="SENZ thermostats").add_subparsers(
+        dest="action", required=True
+    )
+    add_thermostat = thermostats.add_parser("add", parents=[common], help="register to an owner")
+    add_thermostat.add_argument("--serial", required=True)
+    add_thermostat.add_argument("--owner", required=True, help="the owner's e-mail")
+    add_thermostat.add_argument("--name", default="")
+
     keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
         dest="action", required=True
     )
@@ -60,6 +68,7 @@ def add_parsers(
         ("clients", "create"): _create_client,
         ("clients", "rotate-secret"): _rotate_secret,
         ("keys", "rotate"): _rotate_keys,
+        ("thermostats", "add"): _add_thermostat,
     }
 
 
@@ -162,4 +171,24 @@ def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     )
     for kid in keys.rotate():
         print(kid)
+    return 0
+
+
+def _add_thermostat(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.thermostats.commands import RegisterThermostat
+    from infra.identity.directory import Directory
+
+    store, bus = _hub_parts(settings)
+    owner = Directory(store).user_by_email(args.owner)
+    if owner is None:
+        return _fail(f"no user {args.owner}")
+    try:
+        bus.execute_now(
+            RegisterThermostat(
+                serial_number=args.serial, owner=owner.subject, name=args.name, context=_CLI
+            )
+        )
+    except DomainError as exc:
+        return _fail(str(exc))
+    print(args.serial.strip().upper())
     return 0

@@ -1,0 +1,147 @@
+"""SENZ's RestAPI v1 (seeds/senz-restapi.md): Account, Thermostat, Mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.auth import hub_of
+from api.problem import Problem
+from api.request_context import command_context
+from api.senz.caller import Caller, senz_caller
+from domain.principals.permissions import Principal
+from domain.thermostats.commands import SetMode
+from domain.thermostats.thermostat import Mode
+from projections.thermostat_view import ThermostatRow, thermostat_of, thermostats_of
+
+router = APIRouter(prefix="/api/v1", tags=["SENZ"])
+
+Senz = Annotated[Caller, Depends(senz_caller)]
+_MODES = {"auto": Mode.AUTO, "manual": Mode.MANUAL, "hold": Mode.HOLD, "off": Mode.OFF}
+_VIEW = "thermostats"
+
+
+def _thermostat(row: ThermostatRow) -> dict[str, Any]:
+    return {
+        "serialNumber": row.serial_number,
+        "name": row.name,
+        "currentTemperature": row.current_temperature,
+        "setPointTemperature": row.set_point,
+        "online": row.online,
+        "isHeating": row.is_heating,
+        "mode": row.mode,
+        "holdUntil": row.hold_until,
+        "errorState": row.error_state,
+    }
+
+
+@router.get("/Account", summary="The caller's account")
+async def account(request: Request, caller: Senz) -> JSONResponse:
+    user = await _user(request, caller)
+    body = {"userName": user.email, "temperatureScale": "Celsius", "language": "en"}
+    return JSONResponse(body, headers=caller.rate_headers)
+
+
+@router.get("/Thermostat", summary="The caller's thermostats")
+async def thermostats(request: Request, caller: Senz) -> JSONResponse:
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    rows = await hub.query(thermostats_of, caller.user)
+    return JSONResponse([_thermostat(r) for r in rows], headers=caller.rate_headers)
+
+
+@router.get("/Thermostat/{serialNumber}", summary="One of the caller's thermostats")
+async def thermostat(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
+    hub = hub_of(request)
+    await hub.fresh_views(_VIEW)
+    row = await hub.query(thermostat_of, caller.user, serialNumber)
+    if row is None:
+        raise Problem(404, f"Thermostat {serialNumber} was not found.")
+    return JSONResponse(_thermostat(row), headers=caller.rate_headers)
+
+
+@router.put("/Mode/{mode}", status_code=204, summary="Set a thermostat's mode")
+async def set_mode(request: Request, mode: str, caller: Senz) -> Response:
+    chosen = _MODES.get(mode.lower())
+    if chosen is None:
+        raise Problem(404, f"There is no mode {mode}; use auto, manual, hold or off.")
+    body = await _json_body(request)
+    command = SetMode(
+        serial_number=_text(body, "serialNumber"),
+        user=caller.user,
+        mode=chosen,
+        temperature=_optional_int(body, "temperature"),
+        temperature_type=_optional_int(body, "temperatureType") or 0,
+        hold_until=_optional_time(body, "holdUntil"),
+        now=datetime.now(UTC),
+        context=command_context(request, Principal(caller.user, "user", frozenset())),
+    )
+    await hub_of(request).execute(command)
+    return Response(status_code=204, headers=caller.rate_headers)
+
+
+async def _user(request: Request, caller: Caller) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    user = await run_in_threadpool(hub_of(request).identity.directory.user_by_subject, caller.user)
+    if user is None:
+        raise Problem(404, "The account was not found.")
+    return user
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # SENZ takes JSON only; older integrations send application/json-patch+json.
+    if not (
+        content_type == "application/json"
+        or (content_type.startswith("application/") and content_type.endswith("+json"))
+    ):
+        raise Problem(415, "The RestAPI only accepts application/json.")
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        raise Problem(413, "The request body is too large.")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Problem(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "The request body must be a JSON object.")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Problem(400, f"{name} is required and must be a string.")
+    return value.strip().upper()
+
+
+def _optional_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise Problem(400, f"{name} must be a whole number.")
+    return int(value)
+
+
+def _optional_time(body: dict[str, Any], name: str) -> datetime | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Problem(400, f"{name} must be an ISO-8601 date and time.")
+    try:
+        # Fractional seconds (pysenz sends six digits), Z or an offset; answered in UTC.
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(
+            400, f"{name} must be an ISO-8601 date and time, e.g. 2026-01-02T09:12:48Z."
+        ) from None
+    if moment.tzinfo is None:
+        raise Problem(400, f"{name} must say its time zone (Z or an offset).")
+    return moment.astimezone(UTC)

@@ -1,0 +1,34 @@
+"""Commands of the SENZ thermostat surface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.commands import Command
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterThermostat(Command):
+    serial_number: str
+    owner: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetMode(Command):
+    """PUT /Mode/{auto|manual|hold|off}, decided for the user who sent it."""
+
+    serial_number: str
+    user: str
+    mode: int
+    temperature: int | None = None  # hundredths of °C
+    temperature_type: int = 0  # 0 absolute, 1 relative to the current set point
+    hold_until: datetime | None = None
+    now: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpireHold(Command):
+    serial_number: str
+    now: datetime

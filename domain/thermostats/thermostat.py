@@ -1,0 +1,66 @@
+"""A SENZ thermostat: who owns it, how it is told to heat, and what it last reported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+Metadata = dict[str, Any]
+
+DEFAULT_SET_POINT = 2000  # hundredths of °C
+
+
+class Mode(IntEnum):
+    """The numbers SENZ's API uses for its modes."""
+
+    AUTO = 1
+    HOLD = 2
+    MANUAL = 3
+    HOLIDAY = 4
+    OFF = 5
+
+
+class Thermostat(Aggregate):
+    """Keyed by serial number. Temperatures are integers in hundredths of °C, as SENZ sends them."""
+
+    @staticmethod
+    def create_id(serial_number: str, **_: Any) -> UUID:
+        return thermostat_id(serial_number)
+
+    @event("Registered")
+    def __init__(self, serial_number: str, owner: str, name: str, meta: Metadata) -> None:
+        self.serial_number = serial_number
+        self.owner = owner
+        self.name = name
+        self.mode = Mode.AUTO
+        self.set_point = DEFAULT_SET_POINT
+        self.hold_until: datetime | None = None
+        self.last_hold_set_point = DEFAULT_SET_POINT
+        self.current_temperature = DEFAULT_SET_POINT
+        self.is_heating = False
+        self.online = False
+        self.error_state: str | None = None
+
+    @event("ModeChanged")
+    def change_mode(
+        self, mode: int, set_point: int, hold_until: datetime | None, meta: Metadata
+    ) -> None:
+        self.mode = Mode(mode)
+        self.set_point = set_point
+        self.hold_until = hold_until
+        if mode == Mode.HOLD:
+            self.last_hold_set_point = set_point
+
+    @event("HoldExpired")
+    def expire_hold(self, set_point: int, meta: Metadata) -> None:
+        self.mode = Mode.AUTO
+        self.set_point = set_point
+        self.hold_until = None
+
+
+def thermostat_id(serial_number: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"hubline:thermostat:{serial_number.strip().upper()}")

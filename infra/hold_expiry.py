@@ -1,0 +1,55 @@
+"""Returns thermostats to Auto when their hold ends: a scheduled command kept in the views.
+
+The due time lives in the store (and its view), not in a timer, so a restart loses nothing:
+the next sweep finds every hold that ended meanwhile. Each node may sweep; expiring twice
+changes nothing, because the aggregate only expires a hold that is still due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from domain.context import CommandContext
+from domain.thermostats.commands import ExpireHold
+from projections.thermostat_view import expired_holds
+
+if TYPE_CHECKING:
+    from infra.composition import Hub
+
+log = logging.getLogger(__name__)
+_SCHEDULER = CommandContext(actor_id="hold-expiry", actor_kind="system")
+
+
+class HoldExpiry:
+    def __init__(self, hub: Hub, interval: float = 1.0) -> None:
+        self._hub = hub
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hold-expiry")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def sweep(self) -> int:
+        now = datetime.now(UTC)
+        due = await self._hub.query(expired_holds, now)
+        for serial in due:
+            await self._hub.execute(ExpireHold(serial_number=serial, now=now, context=_SCHEDULER))
+        return len(due)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("hold expiry sweep failed; retrying")
+            await asyncio.sleep(self._interval)
