@@ -26,6 +26,8 @@ from api.users.routes import router as users_router
 from domain.errors import DomainError, ViewsBehind
 from gateways.devices.endpoint import router as device_gateway
 from gateways.events.endpoint import router as event_gateway
+from gateways.senz.change_notifications import ChangeNotifications
+from gateways.signalr.hub_server import HubServer
 from infra.composition import Hub
 from infra.settings import Settings
 
@@ -33,9 +35,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
+    running = hub or Hub(settings)
+    notifications = ChangeNotifications(running)
+    signalr = HubServer(notifications.authenticate)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        running = hub or Hub(settings)
         app.state.hub = running
         await running.start()
         try:
@@ -62,6 +67,12 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         device_gateway,
     ):
         app.include_router(router)
+    # SENZ's sample connects to /v1/changenotifications; its API lives under /api/v1.
+    app.include_router(
+        signalr.router_for(
+            notifications.hub(), "/v1/changenotifications", "/api/v1/changenotifications"
+        )
+    )
     _install_error_mapping(app)
     return app
 

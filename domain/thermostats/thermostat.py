@@ -45,18 +45,33 @@ class Thermostat(Aggregate):
         self.online = False
         self.error_state: str | None = None
 
-    @event("ModeChanged")
     def change_mode(
         self, mode: int, set_point: int, hold_until: datetime | None, meta: Metadata
     ) -> None:
+        self._mode_changed(self.serial_number, self.owner, mode, set_point, hold_until, meta)
+
+    @event("ModeChanged")
+    def _mode_changed(
+        self,
+        serial_number: str,
+        owner: str,
+        mode: int,
+        set_point: int,
+        hold_until: datetime | None,
+        meta: Metadata,
+    ) -> None:
+        # Serial and owner ride along so that notifications need no view.
         self.mode = Mode(mode)
         self.set_point = set_point
         self.hold_until = hold_until
         if mode == Mode.HOLD:
             self.last_hold_set_point = set_point
 
-    @event("HoldExpired")
     def expire_hold(self, set_point: int, meta: Metadata) -> None:
+        self._hold_expired(self.serial_number, self.owner, set_point, meta)
+
+    @event("HoldExpired")
+    def _hold_expired(self, serial_number: str, owner: str, set_point: int, meta: Metadata) -> None:
         self.mode = Mode.AUTO
         self.set_point = set_point
         self.hold_until = None

@@ -1,0 +1,135 @@
+"""SENZ change notifications: the SignalR hub at /v1/changenotifications (seeds/senz-restapi.md).
+
+Clients call Subscribe(types) and Unsubscribe(types) — counted per type, so it takes as
+many Unsubscribe calls as Subscribe calls to stop — and receive Notify with a list of
+{type, id, timeStamp}: type 1 UserAccount (id = account id), type 2 Thermostat (id =
+serial number). A user is told only about their own account and thermostats; changes
+logged together reach a client as one Notify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from domain.principals.permissions import Principal
+from gateways.signalr.hub_server import Hub, HubConnection, HubError
+from infra.composition import Hub as Hubline
+from infra.identity.access_tokens import InvalidAccessToken
+from projections.records import LogRecord
+
+log = logging.getLogger(__name__)
+
+USER_ACCOUNT, THERMOSTAT = 1, 2
+_THERMOSTAT_CHANGES = {
+    "Thermostat.Registered",
+    "Thermostat.ModeChanged",
+    "Thermostat.HoldExpired",
+}
+_ACCOUNT_CHANGES = {"User.PasswordChanged", "User.ConsentGranted"}
+_SUBSCRIPTIONS = "subscriptions"
+
+
+def change_of(record: LogRecord) -> tuple[str, dict[str, Any]] | None:
+    """Whose change this is, and the item SENZ's Notify carries for it."""
+    stamp = record.timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if record.type in _THERMOSTAT_CHANGES:
+        payload = record.payload
+        item = {"type": THERMOSTAT, "id": payload["serial_number"], "timeStamp": stamp}
+        return str(payload["owner"]), item
+    if record.type in _ACCOUNT_CHANGES:
+        return record.aggregate_id, {
+            "type": USER_ACCOUNT,
+            "id": record.aggregate_id,
+            "timeStamp": stamp,
+        }
+    return None
+
+
+class ChangeNotifications:
+    def __init__(self, hubline: Hubline) -> None:
+        self._hubline = hubline
+        self._by_user: dict[str, set[HubConnection]] = defaultdict(set)
+        hubline.feed.add_listener(self._on_records)
+
+    def hub(self) -> Hub:
+        return Hub(
+            path="/v1/changenotifications",
+            methods={"Subscribe": self._subscribe, "Unsubscribe": self._unsubscribe},
+            on_connected=self._connected,
+            on_disconnected=self._disconnected,
+        )
+
+    async def authenticate(self, token: str) -> Principal | None:
+        try:
+            claims = await run_in_threadpool(self._hubline.identity.validate_access_token, token)
+        except InvalidAccessToken:
+            return None
+        if "restapi" not in str(claims.get("scope", "")).split():
+            return None
+        return Principal(str(claims["sub"]), "user", frozenset(), str(claims.get("jti")))
+
+    async def _connected(self, connection: HubConnection) -> None:
+        connection.items[_SUBSCRIPTIONS] = Counter()
+        self._by_user[connection.principal.id].add(connection)
+
+    async def _disconnected(self, connection: HubConnection) -> None:
+        connections = self._by_user.get(connection.principal.id)
+        if connections is not None:
+            connections.discard(connection)
+            if not connections:
+                del self._by_user[connection.principal.id]
+
+    async def _subscribe(self, connection: HubConnection, arguments: list[Any]) -> None:
+        for kind in _types(arguments):
+            connection.items[_SUBSCRIPTIONS][kind] += 1
+
+    async def _unsubscribe(self, connection: HubConnection, arguments: list[Any]) -> None:
+        counts: Counter[int] = connection.items[_SUBSCRIPTIONS]
+        for kind in _types(arguments):
+            if counts[kind] > 0:
+                counts[kind] -= 1
+
+    def _on_records(self, records: Sequence[LogRecord]) -> None:
+        batches: dict[HubConnection, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            change = change_of(record)
+            if change is None:
+                continue
+            user, item = change
+            for connection in self._by_user.get(user, ()):
+                if connection.items[_SUBSCRIPTIONS][item["type"]] > 0:
+                    batches[connection].append(item)
+        for connection, items in batches.items():
+            asyncio.get_running_loop().create_task(_notify(connection, items))
+
+
+async def _notify(connection: HubConnection, items: list[dict[str, Any]]) -> None:
+    try:
+        await connection.invoke("Notify", items)
+    except Exception:
+        log.debug("could not notify %s; it is closing", connection.connection_id)
+
+
+def _types(arguments: list[Any]) -> list[int]:
+    """Subscribe(["1", "2"]) as SENZ's samples send it; numbers are accepted too."""
+    if len(arguments) != 1 or not isinstance(arguments[0], list):
+        raise HubError(
+            'Subscribe and Unsubscribe take one argument: a list of types, e.g. ["1","2"]'
+        )
+    kinds = []
+    for value in arguments[0]:
+        try:
+            kind = int(value)
+        except (TypeError, ValueError):
+            raise HubError(f"unknown notification type {value!r}; use 1 or 2") from None
+        if kind not in (USER_ACCOUNT, THERMOSTAT):
+            raise HubError(f"unknown notification type {value!r}; use 1 or 2")
+        kinds.append(kind)
+    return kinds

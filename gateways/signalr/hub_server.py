@@ -1,0 +1,290 @@
+"""A SignalR server for ASP.NET Core SignalR clients: negotiate, WebSockets, JSON hub protocol.
+
+Hubs are declared once (path, methods, who may connect) and served at their path and its
+`/negotiate`. Negotiate version 0 (connectionId only: signalrcore, pysignalr) and 1
+(connectionId + connectionToken: @microsoft/signalr) are both answered; the websocket
+accepts `id` = either, or no id at all (skipNegotiation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, Response
+
+from domain.principals.permissions import Principal
+from gateways.signalr import protocol
+from gateways.signalr.protocol import MessageType, ProtocolError
+from infra.metrics import OPEN_CONNECTIONS
+
+log = logging.getLogger(__name__)
+
+KEEP_ALIVE_SECONDS = 15.0
+CLIENT_TIMEOUT_SECONDS = 30.0
+HANDSHAKE_TIMEOUT_SECONDS = 15.0
+NEGOTIATION_TTL_SECONDS = 60.0
+
+HubMethod = Callable[["HubConnection", list[Any]], Awaitable[Any]]
+Authenticator = Callable[[str], Awaitable[Principal | None]]
+
+
+@dataclass(eq=False)  # compared and hashed by identity: hubs keep sets of connections
+class HubConnection:
+    """One client's connection to one hub; hubs keep their per-connection state in `items`."""
+
+    connection_id: str
+    principal: Principal
+    websocket: WebSocket
+    items: dict[str, Any] = field(default_factory=dict)
+    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def invoke(self, target: str, *arguments: Any) -> None:
+        await self.send(protocol.invocation(target, list(arguments)))
+
+
+@dataclass
+class Hub:
+    path: str
+    methods: dict[str, HubMethod]
+    on_connected: Callable[[HubConnection], Awaitable[None]] | None = None
+    on_disconnected: Callable[[HubConnection], Awaitable[None]] | None = None
+
+
+@dataclass
+class _Negotiation:
+    connection_id: str
+    principal: Principal
+    created: float
+    used: bool = False
+
+
+class HubServer:
+    def __init__(self, authenticate: Authenticator) -> None:
+        self._authenticate = authenticate
+        self._negotiations: dict[str, _Negotiation] = {}
+
+    def router_for(self, hub: Hub, *paths: str) -> APIRouter:
+        router = APIRouter(tags=["SignalR"])
+        methods = {name.lower(): method for name, method in hub.methods.items()}
+        for path in paths or (hub.path,):
+            self._add_routes(router, path, hub, methods)
+        return router
+
+    def _add_routes(
+        self, router: APIRouter, path: str, hub: Hub, methods: dict[str, HubMethod]
+    ) -> None:
+        async def negotiate(request: Request) -> Response:
+            principal = await self._principal(
+                request.headers.get("authorization"), request.query_params
+            )
+            if principal is None:
+                return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            version = request.query_params.get("negotiateVersion", "0")
+            self._forget_stale()
+            connection_id = secrets.token_urlsafe(16)
+            body: dict[str, Any] = {
+                "connectionId": connection_id,
+                "availableTransports": [
+                    {"transport": "WebSockets", "transferFormats": ["Text", "Binary"]}
+                ],
+            }
+            negotiation = _Negotiation(connection_id, principal, time.monotonic())
+            if version == "1":
+                token = secrets.token_urlsafe(24)
+                body |= {"negotiateVersion": 1, "connectionToken": token}
+                self._negotiations[token] = negotiation
+            else:
+                body["negotiateVersion"] = 0
+            self._negotiations[connection_id] = negotiation
+            return JSONResponse(body)
+
+        async def socket(websocket: WebSocket) -> None:
+            await self._serve(websocket, hub, methods)
+
+        router.add_api_route(f"{path}/negotiate", negotiate, methods=["POST"])
+        router.add_api_websocket_route(path, socket)
+
+    async def _principal(self, authorization: str | None, query: Any) -> Principal | None:
+        token = None
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                token = value.strip()
+        # Browsers cannot set headers on websockets: @microsoft/signalr sends access_token,
+        # SENZ's sample sends token.
+        token = token or query.get("access_token") or query.get("token")
+        return await self._authenticate(token) if token else None
+
+    def _forget_stale(self) -> None:
+        cutoff = time.monotonic() - NEGOTIATION_TTL_SECONDS
+        for key in [k for k, n in self._negotiations.items() if n.created < cutoff]:
+            del self._negotiations[key]
+
+    async def _serve(self, websocket: WebSocket, hub: Hub, methods: dict[str, HubMethod]) -> None:
+        principal = await self._principal(
+            websocket.headers.get("authorization"), websocket.query_params
+        )
+        if principal is None:
+            await _refuse(websocket, 401)
+            return
+        connection_id = websocket.query_params.get("id")
+        if connection_id is not None:
+            negotiation = self._negotiations.get(connection_id)
+            if negotiation is None:
+                await _refuse(websocket, 404)
+                return
+            if negotiation.used:
+                await _refuse(websocket, 409)
+                return
+            negotiation.used = True
+            connection_id = negotiation.connection_id
+        else:
+            connection_id = secrets.token_urlsafe(16)  # skipNegotiation
+        await websocket.accept()
+        connection = HubConnection(connection_id, principal, websocket)
+        OPEN_CONNECTIONS.labels(gateway=f"signalr:{hub.path}").inc()
+        try:
+            if not await _handshake(connection):
+                return
+            if hub.on_connected is not None:
+                await hub.on_connected(connection)
+            await _run(connection, methods)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            OPEN_CONNECTIONS.labels(gateway=f"signalr:{hub.path}").dec()
+            if hub.on_disconnected is not None:
+                await hub.on_disconnected(connection)
+
+
+async def _refuse(websocket: WebSocket, status: int) -> None:
+    try:
+        await websocket.send_denial_response(Response(status_code=status))
+    except RuntimeError:
+        await websocket.close(code=1008)
+
+
+async def _handshake(connection: HubConnection) -> bool:
+    try:
+        text = await asyncio.wait_for(
+            _receive_text(connection.websocket), HANDSHAKE_TIMEOUT_SECONDS
+        )
+        request = protocol.parse_frames(text)[0]
+    except (TimeoutError, ProtocolError, IndexError):
+        await _end(connection, protocol.handshake_error("The handshake request was not valid."))
+        return False
+    # As ASP.NET Core does, any version up to ours is accepted (signalrcore sends 0).
+    version = request.get("version")
+    if request.get("protocol") != "json" or not isinstance(version, int) or not 0 <= version <= 1:
+        await _end(
+            connection,
+            protocol.handshake_error(
+                f"The protocol '{request.get('protocol')}' version {request.get('version')}"
+                " is not supported; use json version 1."
+            ),
+        )
+        return False
+    await connection.send(protocol.HANDSHAKE_OK)
+    return True
+
+
+async def _run(connection: HubConnection, methods: dict[str, HubMethod]) -> None:
+    keep_alive = asyncio.create_task(_keep_alive(connection))
+    try:
+        while True:
+            try:
+                text = await asyncio.wait_for(
+                    _receive_text(connection.websocket), CLIENT_TIMEOUT_SECONDS
+                )
+            except TimeoutError:
+                await _end(connection, protocol.close("Server timeout elapsed without a message."))
+                return
+            try:
+                messages = protocol.parse_frames(text)
+            except ProtocolError as exc:
+                await _end(connection, protocol.close(f"Protocol error: {exc}"))
+                return
+            for message in messages:
+                if message.get("type") == MessageType.CLOSE:
+                    return
+                await _dispatch(connection, methods, message)
+    finally:
+        keep_alive.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keep_alive
+
+
+async def _dispatch(
+    connection: HubConnection, methods: dict[str, HubMethod], message: dict[str, Any]
+) -> None:
+    kind = message.get("type")
+    if kind == MessageType.PING:
+        return
+    if kind != MessageType.INVOCATION:
+        invocation_id = message.get("invocationId")
+        if isinstance(invocation_id, str):
+            await connection.send(
+                protocol.completion(invocation_id, error="Only invocations are supported.")
+            )
+        return
+    invocation_id = message.get("invocationId")
+    target = message.get("target")
+    arguments = message.get("arguments", [])
+    method = methods.get(target.lower()) if isinstance(target, str) else None
+    error: str | None = None
+    result: Any = None
+    if method is None:
+        error = f"Unknown hub method '{target}'"
+    elif not isinstance(arguments, list):
+        error = "arguments must be a list"
+    else:
+        try:
+            result = await method(connection, arguments)
+        except HubError as exc:
+            error = str(exc)
+        except Exception:
+            log.exception("hub method %s failed", target)
+            error = f"An unexpected error occurred invoking '{target}' on the server."
+    # Without an invocationId the caller wants no answer (fire and forget).
+    if isinstance(invocation_id, str):
+        await connection.send(protocol.completion(invocation_id, result=result, error=error))
+
+
+class HubError(Exception):
+    """Raised by hub methods: the message goes back to the caller in the completion."""
+
+
+async def _keep_alive(connection: HubConnection) -> None:
+    while True:
+        await asyncio.sleep(KEEP_ALIVE_SECONDS)
+        try:
+            await connection.send(protocol.PING)
+        except Exception:
+            return
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return str(message["text"])
+    return bytes(message.get("bytes") or b"").decode("utf-8", errors="replace")
+
+
+async def _end(connection: HubConnection, last_message: str) -> None:
+    with contextlib.suppress(Exception):
+        await connection.send(last_message)
+        await connection.websocket.close()

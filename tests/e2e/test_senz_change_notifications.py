@@ -1,0 +1,218 @@
+"""SENZ change notifications over SignalR, with signalrcore as SENZ's own Python sample uses it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from signalrcore.hub_connection_builder import HubConnectionBuilder
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
+
+RS = "\x1e"
+
+
+@pytest.fixture(scope="module")
+def senz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("signalr")))
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def sample_connection(stack: Stack, email: str, client: dict[str, str]) -> Any:
+    """The seed's sample but for its inputs: password grant, access_token_factory, the hub URL."""
+
+    def get_access_token() -> str:
+        response = httpx.post(
+            f"{stack.url}/connect/token",
+            data={
+                "grant_type": "password",
+                "username": email,
+                "password": PASSWORD,
+                "scope": "openid restapi",
+            },
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        return str(response.json()["access_token"])
+
+    return (
+        HubConnectionBuilder()
+        .with_url(
+            f"{stack.url}/v1/changenotifications",
+            options={"access_token_factory": get_access_token},
+        )
+        .with_automatic_reconnect(
+            {"type": "raw", "keep_alive_interval": 10, "reconnect_interval": 5, "max_attempts": 5}
+        )
+        .build()
+    )
+
+
+def test_signalrcore_sample_receives_notify_for_a_mode_change(senz: Stack) -> None:
+    account = owner_with_thermostat(senz)
+    client = json.loads(
+        senz.cli(
+            "clients",
+            "create",
+            "--name",
+            "sample",
+            "--grant-types",
+            "password",
+            "--scopes",
+            "openid restapi",
+        ).stdout
+    )
+    received: list[Any] = []
+    got = threading.Event()
+    opened = threading.Event()
+    hub = sample_connection(senz, account["email"], client)
+    hub.on_open(opened.set)
+
+    def on_notify(arguments: list[Any]) -> None:
+        received.extend(arguments[0])
+        got.set()
+
+    hub.on("Notify", on_notify)
+    hub.start()
+    try:
+        assert opened.wait(10)
+        subscribed = threading.Event()
+        hub.send("Subscribe", [["1", "2"]], on_invocation=lambda _: subscribed.set())
+        assert subscribed.wait(10)
+        assert (
+            put(
+                senz,
+                account["token"],
+                "manual",
+                {"serialNumber": account["serial"], "temperature": 2200},
+            ).status_code
+            == 204
+        )
+        assert got.wait(10), "no Notify arrived"
+    finally:
+        hub.stop()
+    item = received[0]
+    assert item["type"] == 2 and item["id"] == account["serial"] and item["timeStamp"].endswith("Z")
+
+
+@contextmanager
+def raw_session(
+    stack: Stack, token: str, negotiate_version: int = 1
+) -> Iterator[tuple[Any, Any, str]]:
+    negotiated = httpx.post(
+        f"{stack.url}/v1/changenotifications/negotiate?negotiateVersion={negotiate_version}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    connection_key = negotiated.get("connectionToken", negotiated["connectionId"])
+    with connect(
+        f"{stack.ws_url}/v1/changenotifications?id={connection_key}&access_token={token}"
+    ) as ws:
+        ws.send('{"protocol":"json","version":1}' + RS)
+        assert ws.recv(timeout=5) == "{}" + RS
+        yield ws, negotiated, connection_key
+
+
+def messages(ws: Any) -> list[dict[str, Any]]:
+    return [json.loads(part) for part in ws.recv(timeout=10).split(RS) if part]
+
+
+def test_negotiate_versions_and_the_protocol_rules(senz: Stack) -> None:
+    account = owner_with_thermostat(senz)
+    token = account["token"]
+    with raw_session(senz, token, negotiate_version=1) as (ws, negotiated, key):
+        assert negotiated["negotiateVersion"] == 1
+        assert negotiated["connectionToken"] != negotiated["connectionId"]
+        assert negotiated["availableTransports"][0]["transport"] == "WebSockets"
+        # Case-insensitive method names; a blocking invocation is answered with a Completion.
+        ws.send(
+            json.dumps(
+                {"type": 1, "invocationId": "1", "target": "subscribe", "arguments": [["2"]]}
+            )
+            + RS
+        )
+        assert messages(ws) == [{"type": 3, "invocationId": "1"}]
+        ws.send(
+            json.dumps({"type": 1, "invocationId": "2", "target": "Nope", "arguments": []}) + RS
+        )
+        assert "Unknown hub method" in messages(ws)[0]["error"]
+        ws.send(
+            json.dumps(
+                {"type": 1, "invocationId": "3", "target": "Subscribe", "arguments": [["9"]]}
+            )
+            + RS
+        )
+        assert "unknown notification type" in messages(ws)[0]["error"]
+        # Counted subscriptions: two Subscribe need two Unsubscribe.
+        ws.send(json.dumps({"type": 1, "target": "Subscribe", "arguments": [["2"]]}) + RS)
+        ws.send(
+            json.dumps(
+                {"type": 1, "invocationId": "4", "target": "Unsubscribe", "arguments": [["2"]]}
+            )
+            + RS
+        )
+        assert messages(ws)[0]["invocationId"] == "4"
+        put(senz, token, "auto", {"serialNumber": account["serial"]})
+        notify = messages(ws)[0]
+        assert notify["type"] == 1 and notify["target"] == "Notify"
+    # The same id cannot open a second socket; an unknown id is 404.
+    with pytest.raises(InvalidStatus) as second:
+        connect(f"{senz.ws_url}/v1/changenotifications?id={key}&access_token={token}")
+    assert second.value.response.status_code == 409
+    with pytest.raises(InvalidStatus) as unknown:
+        connect(f"{senz.ws_url}/v1/changenotifications?id=nope&access_token={token}")
+    assert unknown.value.response.status_code == 404
+
+
+def test_authentication_and_bad_handshakes(senz: Stack) -> None:
+    assert httpx.post(f"{senz.url}/v1/changenotifications/negotiate").status_code == 401
+    assert (
+        httpx.post(
+            f"{senz.url}/v1/changenotifications/negotiate",
+            headers={"Authorization": "Bearer forged.token.here"},
+        ).status_code
+        == 401
+    )
+    account = owner_with_thermostat(senz)
+    negotiated = httpx.post(
+        f"{senz.url}/api/v1/changenotifications/negotiate",
+        headers={"Authorization": f"Bearer {account['token']}"},
+    ).json()
+    assert negotiated["negotiateVersion"] == 0 and "connectionToken" not in negotiated
+    with connect(
+        f"{senz.ws_url}/v1/changenotifications?token={account['token']}"
+    ) as ws:  # skipNegotiation
+        ws.send('{"protocol":"messagepack-ish","version":9}' + RS)
+        assert "error" in json.loads(ws.recv(timeout=5).rstrip(RS))
+    with connect(f"{senz.ws_url}/v1/changenotifications?token={account['token']}") as ws:
+        ws.send('{"protocol":"json","version":1}' + RS)
+        ws.recv(timeout=5)
+        ws.send("not json" + RS)
+        assert json.loads(ws.recv(timeout=5).rstrip(RS))["type"] == 7  # Close, with the reason
+
+
+def test_others_are_not_told(senz: Stack) -> None:
+    mine, theirs = owner_with_thermostat(senz), owner_with_thermostat(senz)
+    with raw_session(senz, theirs["token"]) as (ws, _, _):
+        ws.send(
+            json.dumps(
+                {"type": 1, "invocationId": "1", "target": "Subscribe", "arguments": [["1", "2"]]}
+            )
+            + RS
+        )
+        messages(ws)
+        put(senz, mine["token"], "auto", {"serialNumber": mine["serial"]})
+        time.sleep(1)
+        ws.send(json.dumps({"type": 6}) + RS)
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1)
