@@ -7,6 +7,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +105,18 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
         "serve", ["serve", "--port", str(port), *flags], root / "serve.log", env=env, port=port
     )
     return Stack(kind, flags, server, workers, env)
+
+
+@contextmanager
+def running_stack(
+    root: Path, kind: str = "embedded", env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    stack = build_stack(kind, root, env)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture(scope="module", params=["embedded", "distributed"])

@@ -6,23 +6,20 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, running_stack
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("tokens")))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("tokens")) as stack:
+        yield stack
 
 
 def login(stack: Stack, role: str | None = None) -> dict[str, str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.test_identity_authorize import PASSWORD, Browser, hidden_fields
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -20,10 +19,8 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("device")))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("device")) as stack:
+        yield stack
 
 
 def setup_account(idp: Stack) -> dict[str, str]:

@@ -7,7 +7,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -17,7 +16,7 @@ from authlib.oidc.core import HybridIDToken, ImplicitIDToken
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.test_identity_authorize import PASSWORD, REDIRECT, Browser
 
 RESPONSE_TYPES = [
@@ -31,10 +30,8 @@ RESPONSE_TYPES = [
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("hybrid")))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("hybrid")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, build_stack, running_stack
 
 PASSWORD = "correct horse battery staple"
 ISSUER = "https://id.example.com"
@@ -23,10 +23,8 @@ ISSUER = "https://id.example.com"
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("provider")))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("provider")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +112,10 @@ def test_end_session_clears_the_session_and_returns_only_to_registered_uris(idp:
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack(
-        "embedded",
-        Path(tmp_path_factory.mktemp("limited")),
-        env={"HUBLINE_RATE_LIMIT_RULES": "3/1m,5/7d"},
-    )
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(
+        tmp_path_factory.mktemp("limited"), env={"HUBLINE_RATE_LIMIT_RULES": "3/1m,5/7d"}
+    ) as stack:
+        yield stack
 
 
 def test_rate_limits_per_user_and_client_in_aspnetcoreratelimit_format(limited: Stack) -> None:

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
 
 RS = "\x1e"
@@ -24,10 +23,8 @@ RS = "\x1e"
 
 @pytest.fixture(scope="module")
 def senz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = build_stack("embedded", Path(tmp_path_factory.mktemp("signalr")))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running_stack(tmp_path_factory.mktemp("signalr")) as stack:
+        yield stack
 
 
 def sample_connection(stack: Stack, email: str, client: dict[str, str]) -> Any:
