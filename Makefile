@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint services-start services-stop clean
+.PHONY: run test install lint js-clients services-start services-stop clean
 
 run: install
 	$(BIN)/hubline serve
@@ -22,8 +22,15 @@ lint: install
 
 # The whole suite: lint, types, then unit, integration and e2e tests against a real
 # PostgreSQL and a real Kafka broker that the project's own scripts start and stop.
-test: lint
+test: lint js-clients
 	HUBLINE_PYTHON=$(abspath $(BIN)/python) bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
+
+# JavaScript clients the e2e tests drive (pusher-js, @microsoft/signalr), pinned by the lock file.
+js-clients: tests/e2e/js/node_modules/.installed
+
+tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json tests/e2e/js/package-lock.json
+	cd tests/e2e/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 services-start:
 	bash infra/services/postgres.sh start

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -213,3 +216,45 @@ def test_others_are_not_told(senz: Stack) -> None:
         ws.send(json.dumps({"type": 6}) + RS)
         with pytest.raises(TimeoutError):
             ws.recv(timeout=1)
+
+
+JS_CLIENTS = Path(__file__).parent / "js"
+
+
+def test_microsoft_signalr_receives_notify(senz: Stack) -> None:
+    """@microsoft/signalr in Node: negotiate version 1, connectionToken, accessTokenFactory."""
+    if shutil.which("node") is None or not (JS_CLIENTS / "node_modules" / "@microsoft").exists():
+        pytest.fail("node and tests/e2e/js/node_modules are needed: run `make js-clients`")
+    account = owner_with_thermostat(senz)
+    client = subprocess.Popen(
+        [
+            "node",
+            str(JS_CLIENTS / "senz_notify.mjs"),
+            f"{senz.url}/v1/changenotifications",
+            account["token"],
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=JS_CLIENTS,
+    )
+    try:
+        assert client.stdout is not None
+        assert client.stdout.readline().strip() == "SUBSCRIBED", (
+            client.stderr.read() if client.stderr else ""
+        )
+        assert (
+            put(
+                senz,
+                account["token"],
+                "hold",
+                {"serialNumber": account["serial"], "temperature": 2300},
+            ).status_code
+            == 204
+        )
+        items = json.loads(client.stdout.readline())
+        assert client.wait(timeout=20) == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+    assert items[0]["type"] == 2 and items[0]["id"] == account["serial"]
