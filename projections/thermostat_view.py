@@ -67,6 +67,22 @@ class ThermostatView:
                     record.aggregate_id,
                 ),
             )
+        elif record.type in ("Thermostat.Connected", "Thermostat.Disconnected"):
+            tx.execute(
+                f"UPDATE {_TABLE} SET online = ? WHERE aggregate_id = ?",
+                (1 if record.type == "Thermostat.Connected" else 0, record.aggregate_id),
+            )
+        elif record.type == "Thermostat.Reported":
+            tx.execute(
+                f"UPDATE {_TABLE} SET current_temperature = ?, is_heating = ?, error_state = ?"
+                " WHERE aggregate_id = ?",
+                (
+                    payload["current_temperature"],
+                    1 if payload["is_heating"] else 0,
+                    payload.get("error_state"),
+                    record.aggregate_id,
+                ),
+            )
         elif record.type == "Thermostat.HoldExpired":
             tx.execute(
                 f"UPDATE {_TABLE} SET mode = 1, set_point = ?, hold_until = NULL"

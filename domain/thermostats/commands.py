@@ -32,3 +32,17 @@ class SetMode(Command):
 class ExpireHold(Command):
     serial_number: str
     now: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetThermostatOnline(Command):
+    serial_number: str
+    online: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportThermostatState(Command):
+    serial_number: str
+    current_temperature: int
+    is_heating: bool
+    error_state: str | None = None

@@ -7,7 +7,13 @@ from datetime import timedelta
 
 from domain.commands import UnitOfWork
 from domain.errors import DomainError, NotFound
-from domain.thermostats.commands import ExpireHold, RegisterThermostat, SetMode
+from domain.thermostats.commands import (
+    ExpireHold,
+    RegisterThermostat,
+    ReportThermostatState,
+    SetMode,
+    SetThermostatOnline,
+)
 from domain.thermostats.thermostat import DEFAULT_SET_POINT, Mode, Thermostat, thermostat_id
 
 DEFAULT_HOLD = timedelta(hours=2)
@@ -85,4 +91,37 @@ def expire_hold(command: ExpireHold, uow: UnitOfWork) -> None:
     thermostat.expire_hold(set_point=DEFAULT_SET_POINT, meta=command.context.as_metadata())
 
 
-HANDLERS = {RegisterThermostat: register_thermostat, SetMode: set_mode, ExpireHold: expire_hold}
+def set_thermostat_online(command: SetThermostatOnline, uow: UnitOfWork) -> None:
+    thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
+    if thermostat is None:
+        raise NotFound(f"no thermostat {command.serial_number}")
+    meta = command.context.as_metadata()
+    if command.online:
+        thermostat.go_online(meta)
+    else:
+        thermostat.go_offline(meta)
+
+
+def report_thermostat_state(command: ReportThermostatState, uow: UnitOfWork) -> None:
+    thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
+    if thermostat is None:
+        raise NotFound(f"no thermostat {command.serial_number}")
+    if not -5000 <= command.current_temperature <= 8000:
+        raise DomainError("currentTemperature is out of range (hundredths of °C)")
+    if command.error_state is not None and len(command.error_state) > 200:
+        raise DomainError("errorState is too long")
+    thermostat.report(
+        command.current_temperature,
+        command.is_heating,
+        command.error_state,
+        command.context.as_metadata(),
+    )
+
+
+HANDLERS = {
+    RegisterThermostat: register_thermostat,
+    SetMode: set_mode,
+    ExpireHold: expire_hold,
+    SetThermostatOnline: set_thermostat_online,
+    ReportThermostatState: report_thermostat_state,
+}

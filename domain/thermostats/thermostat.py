@@ -76,6 +76,51 @@ class Thermostat(Aggregate):
         self.set_point = set_point
         self.hold_until = None
 
+    def go_online(self, meta: Metadata) -> None:
+        if not self.online:
+            self._connected(self.serial_number, self.owner, meta)
+
+    @event("Connected")
+    def _connected(self, serial_number: str, owner: str, meta: Metadata) -> None:
+        self.online = True
+
+    def go_offline(self, meta: Metadata) -> None:
+        if self.online:
+            self._disconnected(self.serial_number, self.owner, meta)
+
+    @event("Disconnected")
+    def _disconnected(self, serial_number: str, owner: str, meta: Metadata) -> None:
+        self.online = False
+
+    def report(
+        self, current_temperature: int, is_heating: bool, error_state: str | None, meta: Metadata
+    ) -> bool:
+        """Record what the device measured; an unchanged report records nothing."""
+        unchanged = (current_temperature, is_heating, error_state) == (
+            self.current_temperature,
+            self.is_heating,
+            self.error_state,
+        )
+        if not unchanged:
+            self._reported(
+                self.serial_number, self.owner, current_temperature, is_heating, error_state, meta
+            )
+        return not unchanged
+
+    @event("Reported")
+    def _reported(
+        self,
+        serial_number: str,
+        owner: str,
+        current_temperature: int,
+        is_heating: bool,
+        error_state: str | None,
+        meta: Metadata,
+    ) -> None:
+        self.current_temperature = current_temperature
+        self.is_heating = is_heating
+        self.error_state = error_state
+
 
 def thermostat_id(serial_number: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"hubline:thermostat:{serial_number.strip().upper()}")

@@ -20,6 +20,7 @@ from domain.deviceauth.device_access import DeviceAccess, device_access_id
 from domain.deviceauth.identifiers import normalise_device_identifier
 from domain.deviceauth.public_keys import verify_signature
 from domain.errors import DomainError
+from gateways.devices.thermostat_session import find_thermostat, thermostat_session
 from gateways.websocket_auth import hub_of
 from infra.failure_limiter import FailureLimiter
 from infra.metrics import OPEN_CONNECTIONS
@@ -93,7 +94,12 @@ async def device_socket(websocket: WebSocket, deviceIdentifier: str) -> None:
                 await _reject(websocket, rejected.reason, REJECTED)
                 return
         await websocket.send_text('{"type":"DEVICE_AUTH_ACCEPTED"}')
-        await _session(websocket)
+        hub = hub_of(websocket)
+        thermostat = await asyncio.to_thread(find_thermostat, hub, identifier)
+        if thermostat is not None:
+            await thermostat_session(websocket, hub, thermostat, context)
+        else:
+            await _session(websocket)
     except WebSocketDisconnect:
         pass
     finally:

@@ -31,6 +31,9 @@ _THERMOSTAT_CHANGES = {
     "Thermostat.Registered",
     "Thermostat.ModeChanged",
     "Thermostat.HoldExpired",
+    "Thermostat.Connected",
+    "Thermostat.Disconnected",
+    "Thermostat.Reported",
 }
 _ACCOUNT_CHANGES = {"User.PasswordChanged", "User.ConsentGranted"}
 _SUBSCRIPTIONS = "subscriptions"
