@@ -1,4 +1,4 @@
-"""Returns thermostats to Auto when their hold ends: a scheduled command kept in the views.
+"""Returns thermostats to Auto when their hold ends, and keeps Auto on its weekly schedule.
 
 The due time lives in the store (and its view), not in a timer, so a restart loses nothing:
 the next sweep finds every hold that ended meanwhile. Each node may sweep; expiring twice
@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from domain.context import CommandContext
-from domain.thermostats.commands import ExpireHold
-from projections.thermostat_view import expired_holds
+from domain.thermostats.commands import ExpireHold, FollowSchedule
+from projections.thermostat_view import expired_holds, thermostats_in_auto
 
 if TYPE_CHECKING:
     from infra.composition import Hub
 
 log = logging.getLogger(__name__)
-_SCHEDULER = CommandContext(actor_id="hold-expiry", actor_kind="system")
+_SCHEDULER = CommandContext(actor_id="thermostat-clock", actor_kind="system")
+SCHEDULE_EVERY = 30  # sweeps: schedules start on whole minutes
 
 
 class HoldExpiry:
@@ -46,10 +47,22 @@ class HoldExpiry:
             await self._hub.execute(ExpireHold(serial_number=serial, now=now, context=_SCHEDULER))
         return len(due)
 
+    async def follow_schedules(self) -> None:
+        """Auto thermostats take their schedule's set point when a new entry starts."""
+        now = datetime.now(UTC)
+        for serial in await self._hub.query(thermostats_in_auto):
+            await self._hub.execute(
+                FollowSchedule(serial_number=serial, now=now, context=_SCHEDULER)
+            )
+
     async def _run(self) -> None:
+        ticks = 0
         while True:
             try:
                 await self.sweep()
+                if ticks % SCHEDULE_EVERY == 0:
+                    await self.follow_schedules()
             except Exception:
-                log.exception("hold expiry sweep failed; retrying")
+                log.exception("thermostat sweep failed; retrying")
+            ticks += 1
             await asyncio.sleep(self._interval)

@@ -133,3 +133,7 @@ def _row(r: tuple[Any, ...]) -> ThermostatRow:
         bool(r[8]),
         r[9],
     )
+
+
+def thermostats_in_auto(tx: ViewTransaction) -> list[str]:
+    return [str(r[0]) for r in tx.fetchall(f"SELECT serial_number FROM {_TABLE} WHERE mode = 1")]

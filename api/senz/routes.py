@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of
 from api.problem import Problem
 from api.request_context import command_context
 from api.senz.caller import Caller, senz_caller
 from domain.principals.permissions import Principal
-from domain.thermostats.commands import SetMode
+from domain.thermostats.commands import SetMode, SetSchedule
 from domain.thermostats.thermostat import Mode
 from projections.thermostat_view import ThermostatRow, thermostat_of, thermostats_of
 
@@ -145,3 +146,29 @@ def _optional_time(body: dict[str, Any], name: str) -> datetime | None:
     if moment.tzinfo is None:
         raise Problem(400, f"{name} must say its time zone (Z or an offset).")
     return moment.astimezone(UTC)
+
+
+@router.get("/Thermostat/{serialNumber}/Schedule", summary="The weekly schedule Auto follows")
+async def schedule(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
+    directory = hub_of(request).identity.directory
+    thermostat = await run_in_threadpool(directory.thermostat, serialNumber.upper())
+    if thermostat is None or thermostat.owner != caller.user:
+        raise Problem(404, f"Thermostat {serialNumber} was not found.")
+    return JSONResponse({"entries": thermostat.schedule}, headers=caller.rate_headers)
+
+
+@router.put(
+    "/Thermostat/{serialNumber}/Schedule", status_code=204, summary="Set the weekly schedule"
+)
+async def set_schedule(request: Request, serialNumber: str, caller: Senz) -> Response:
+    body = await _json_body(request)
+    await hub_of(request).execute(
+        SetSchedule(
+            serial_number=serialNumber.upper(),
+            user=caller.user,
+            entries=body.get("entries"),
+            now=datetime.now(UTC),
+            context=command_context(request, Principal(caller.user, "user", frozenset())),
+        )
+    )
+    return Response(status_code=204, headers=caller.rate_headers)

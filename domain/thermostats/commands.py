@@ -46,3 +46,17 @@ class ReportThermostatState(Command):
     current_temperature: int
     is_heating: bool
     error_state: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetSchedule(Command):
+    serial_number: str
+    user: str
+    entries: object  # validated by the handler
+    now: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowSchedule(Command):
+    serial_number: str
+    now: datetime

@@ -9,11 +9,14 @@ from domain.commands import UnitOfWork
 from domain.errors import DomainError, NotFound
 from domain.thermostats.commands import (
     ExpireHold,
+    FollowSchedule,
     RegisterThermostat,
     ReportThermostatState,
     SetMode,
+    SetSchedule,
     SetThermostatOnline,
 )
+from domain.thermostats.schedule import set_point_at, validated
 from domain.thermostats.thermostat import DEFAULT_SET_POINT, Mode, Thermostat, thermostat_id
 
 DEFAULT_HOLD = timedelta(hours=2)
@@ -46,9 +49,10 @@ def set_mode(command: SetMode, uow: UnitOfWork) -> None:
         raise NotFound(f"Thermostat {command.serial_number} was not found.")
     mode = Mode(command.mode)
     if mode in (Mode.AUTO, Mode.OFF):
+        scheduled = set_point_at(thermostat.schedule, command.now) or thermostat.set_point
         thermostat.change_mode(
             mode=mode,
-            set_point=thermostat.set_point if mode == Mode.AUTO else 0,
+            set_point=scheduled if mode == Mode.AUTO else 0,
             hold_until=None,
             meta=command.context.as_metadata(),
         )
@@ -91,6 +95,27 @@ def expire_hold(command: ExpireHold, uow: UnitOfWork) -> None:
     thermostat.expire_hold(set_point=DEFAULT_SET_POINT, meta=command.context.as_metadata())
 
 
+def set_schedule(command: SetSchedule, uow: UnitOfWork) -> None:
+    thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
+    if thermostat is None or thermostat.owner != command.user:
+        raise NotFound(f"Thermostat {command.serial_number} was not found.")
+    entries = validated(command.entries, LOWEST, HIGHEST)
+    meta = command.context.as_metadata()
+    thermostat.set_schedule(entries, meta)
+    scheduled = set_point_at(entries, command.now)
+    if scheduled is not None:
+        thermostat.follow_schedule(scheduled, meta)
+
+
+def follow_schedule(command: FollowSchedule, uow: UnitOfWork) -> None:
+    thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
+    if thermostat is None:
+        return
+    scheduled = set_point_at(thermostat.schedule, command.now)
+    if scheduled is not None:
+        thermostat.follow_schedule(scheduled, command.context.as_metadata())
+
+
 def set_thermostat_online(command: SetThermostatOnline, uow: UnitOfWork) -> None:
     thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
     if thermostat is None:
@@ -124,4 +149,6 @@ HANDLERS = {
     ExpireHold: expire_hold,
     SetThermostatOnline: set_thermostat_online,
     ReportThermostatState: report_thermostat_state,
+    SetSchedule: set_schedule,
+    FollowSchedule: follow_schedule,
 }

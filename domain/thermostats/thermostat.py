@@ -44,6 +44,7 @@ class Thermostat(Aggregate):
         self.is_heating = False
         self.online = False
         self.error_state: str | None = None
+        self.schedule: list[dict[str, Any]] = []
 
     def change_mode(
         self, mode: int, set_point: int, hold_until: datetime | None, meta: Metadata
@@ -120,6 +121,20 @@ class Thermostat(Aggregate):
         self.current_temperature = current_temperature
         self.is_heating = is_heating
         self.error_state = error_state
+
+    def set_schedule(self, entries: list[dict[str, Any]], meta: Metadata) -> None:
+        self._schedule_set(self.serial_number, self.owner, entries, meta)
+
+    @event("ScheduleSet")
+    def _schedule_set(
+        self, serial_number: str, owner: str, entries: list[dict[str, Any]], meta: Metadata
+    ) -> None:
+        self.schedule = list(entries)
+
+    def follow_schedule(self, set_point: int, meta: Metadata) -> None:
+        """In Auto, take the schedule's set point; recorded as a mode change the device obeys."""
+        if self.mode == Mode.AUTO and set_point != self.set_point:
+            self._mode_changed(self.serial_number, self.owner, Mode.AUTO, set_point, None, meta)
 
 
 def thermostat_id(serial_number: str) -> UUID:

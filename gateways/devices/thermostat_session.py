@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError
 from fastapi import WebSocket
 
 from domain.context import CommandContext
 from domain.errors import DomainError
 from domain.thermostats.commands import ReportThermostatState, SetThermostatOnline
-from domain.thermostats.thermostat import Thermostat, thermostat_id
+from domain.thermostats.thermostat import Thermostat
 from infra.composition import Hub
 from projections.records import LogRecord
 
@@ -31,11 +30,7 @@ _INSTRUCTIONS = {"Thermostat.ModeChanged", "Thermostat.HoldExpired"}
 
 
 def find_thermostat(hub: Hub, serial_number: str) -> Thermostat | None:
-    try:
-        found: object = hub.store.app.repository.get(thermostat_id(serial_number))
-    except AggregateNotFoundError:
-        return None
-    return found if isinstance(found, Thermostat) else None
+    return hub.identity.directory.thermostat(serial_number)
 
 
 def _instruction(mode: int, set_point: int, hold_until: Any) -> str:

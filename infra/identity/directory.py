@@ -1,4 +1,4 @@
-"""Looks up users and clients in the store, and checks their credentials."""
+"""Finds aggregates by their natural keys (e-mail, client id, codes, serial numbers)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from domain.identity.device_authorization import DeviceAuthorization, device_aut
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import User, user_id
+from domain.thermostats.thermostat import Thermostat, thermostat_id
 from infra.credentials import hash_token
 from infra.event_store import EventStore
 
@@ -65,6 +66,12 @@ class Directory:
             return None
         found = self._get(device_authorization_id(user_code))
         return found if isinstance(found, DeviceAuthorization) else None
+
+    def thermostat(self, serial_number: str) -> Thermostat | None:
+        if not serial_number or len(serial_number) > 32:
+            return None
+        found = self._get(thermostat_id(serial_number))
+        return found if isinstance(found, Thermostat) else None
 
     def grant(self, grant_id: str) -> TokenGrant | None:
         try:

@@ -262,3 +262,20 @@ def test_a_hold_expires_across_a_restart(tmp_path: Path) -> None:
         assert "Thermostat.HoldExpired" in stack.cli("events", "export").stdout
     finally:
         stack.stop()
+
+
+def test_auto_follows_the_weekly_schedule(senz: Stack) -> None:
+    account = owner_with_thermostat(senz)
+    auth = {"Authorization": f"Bearer {account['token']}", "Content-Type": "application/json"}
+    now = datetime.now(UTC)
+    day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
+        now.weekday()
+    ]
+    entries = [{"day": day, "time": "00:00", "temperature": 2250}]
+    url = f"{senz.url}/api/v1/Thermostat/{account['serial']}/Schedule"
+    assert httpx.put(url, content=json.dumps({"entries": entries}), headers=auth).status_code == 204
+    assert httpx.get(url, headers=auth).json() == {"entries": entries}
+    shown = httpx.get(f"{senz.url}/api/v1/Thermostat/{account['serial']}", headers=auth).json()
+    assert shown["mode"] == 1 and shown["setPointTemperature"] == 2250
+    bad = httpx.put(url, content=json.dumps({"entries": [{"day": "Funday"}]}), headers=auth)
+    assert bad.status_code == 400 and bad.json()["messages"]
