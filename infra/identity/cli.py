@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import secrets
 import sys
@@ -57,6 +58,16 @@ def add_parsers(
     add_thermostat.add_argument("--owner", required=True, help="the owner's e-mail")
     add_thermostat.add_argument("--name", default="")
 
+    simulate = commands.add_parser("simulate", help="simulated devices").add_subparsers(
+        dest="action", required=True
+    )
+    sim = simulate.add_parser("thermostats", parents=[common], help="thermostats on the gateway")
+    sim.add_argument("--count", type=int, default=5)
+    sim.add_argument("--owner", required=True, help="the owner's e-mail")
+    sim.add_argument("--url", default="ws://127.0.0.1:8080", help="the server's websocket URL")
+    sim.add_argument("--prefix", default="SIM", help="serial numbers are PREFIX0000…")
+    sim.add_argument("--tick", type=float, default=5.0, help="seconds between reports")
+
     keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
         dest="action", required=True
     )
@@ -69,6 +80,7 @@ def add_parsers(
         ("clients", "rotate-secret"): _rotate_secret,
         ("keys", "rotate"): _rotate_keys,
         ("thermostats", "add"): _add_thermostat,
+        ("simulate", "thermostats"): _simulate_thermostats,
     }
 
 
@@ -191,4 +203,21 @@ def _add_thermostat(settings: Settings, args: argparse.Namespace) -> int:
     except DomainError as exc:
         return _fail(str(exc))
     print(args.serial.strip().upper())
+    return 0
+
+
+def _simulate_thermostats(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from infra.identity.directory import Directory
+    from infra.thermostat_simulator import provision, run
+
+    store, bus = _hub_parts(settings)
+    owner = Directory(store).user_by_email(args.owner)
+    if owner is None:
+        return _fail(f"no user {args.owner}")
+    devices = provision(bus, owner.subject, args.count, args.prefix.upper())
+    print(f"simulating {len(devices)} thermostats against {args.url}", file=sys.stderr)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(args.url.rstrip("/"), devices, args.tick))
     return 0
