@@ -23,6 +23,7 @@ from api.senz.routes import router as senz_router
 from api.system.routes import router as system_router
 from api.tokens.routes import router as tokens_router
 from api.users.routes import router as users_router
+from api.users.routes import thermostats_router as admin_thermostats_router
 from domain.errors import DomainError, ViewsBehind
 from gateways.devices.endpoint import router as device_gateway
 from gateways.events.endpoint import router as event_gateway
@@ -61,6 +62,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         deviceauth_router,
         tokens_router,
         users_router,
+        admin_thermostats_router,
         senz_router,
         audit_router,
         event_gateway,

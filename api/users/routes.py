@@ -1,4 +1,4 @@
-"""/api/v1/users: administrators register and list the people who log in."""
+"""Administration: register and list the people who log in, and register their thermostats."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from api.problem import Problem
 from api.request_context import command_context
 from domain.identity.commands import RegisterUser
 from domain.principals.permissions import Principal
+from domain.thermostats.commands import RegisterThermostat
 from infra.passwords import hash_password
 from projections.user_view import UserRow, list_users
 
 router = APIRouter(prefix="/api/v1/users", tags=["Users"])
+thermostats_router = APIRouter(prefix="/api/v1/admin/thermostats", tags=["Users"])
 
 Admin = Annotated[Principal, Depends(require("users:create"))]
 Auditor = Annotated[Principal, Depends(require("users:read"))]
@@ -78,3 +80,33 @@ async def users(request: Request, principal: Auditor) -> list[UserInfo]:
     hub = hub_of(request)
     await hub.fresh_views("users")
     return [_info(row) for row in await hub.query(list_users)]
+
+
+class NewThermostat(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    serial_number: str = Field(alias="serialNumber", min_length=1, max_length=32)
+    owner_email: str = Field(alias="ownerEmail", max_length=254)
+    name: str = Field(default="", max_length=200)
+
+
+ThermostatAdmin = Annotated[Principal, Depends(require("thermostats:create"))]
+
+
+@thermostats_router.post("", status_code=201, summary="Register a thermostat to its owner")
+async def register_thermostat(
+    request: Request, body: NewThermostat, principal: ThermostatAdmin
+) -> dict[str, str]:
+    hub = hub_of(request)
+    owner = await run_in_threadpool(hub.identity.directory.user_by_email, body.owner_email)
+    if owner is None:
+        raise Problem(400, f"no user {body.owner_email}")
+    await hub.execute(
+        RegisterThermostat(
+            serial_number=body.serial_number,
+            owner=owner.subject,
+            name=body.name,
+            context=command_context(request, principal),
+        )
+    )
+    return {"serialNumber": body.serial_number.strip().upper(), "owner": owner.subject}

@@ -163,3 +163,28 @@ def test_administrators_register_and_list_users(hub: Stack) -> None:
     assert short.status_code == 400
     plain = {"Authorization": login(hub)["Authorization"]}
     assert httpx.get(f"{hub.url}/api/v1/users", headers=plain).status_code == 403
+
+
+def test_administrators_register_thermostats_to_owners(hub: Stack) -> None:
+    admin = {"Authorization": login(hub, "admin")["Authorization"]}
+    owner = login(hub)
+    serial = uuid.uuid4().hex[:8].upper()
+    created = httpx.post(
+        f"{hub.url}/api/v1/admin/thermostats",
+        json={"serialNumber": serial.lower(), "ownerEmail": owner["email"], "name": "Hall"},
+        headers=admin,
+    )
+    assert created.status_code == 201 and created.json()["serialNumber"] == serial
+    again = httpx.post(
+        f"{hub.url}/api/v1/admin/thermostats",
+        json={"serialNumber": serial, "ownerEmail": owner["email"]},
+        headers=admin,
+    )
+    assert again.status_code == 400
+    plain = {"Authorization": owner["Authorization"]}
+    refused = httpx.post(
+        f"{hub.url}/api/v1/admin/thermostats",
+        json={"serialNumber": "X1", "ownerEmail": owner["email"]},
+        headers=plain,
+    )
+    assert refused.status_code == 403
