@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
 from domain.principals.permissions import Principal
-from gateways.signalr import protocol
+from gateways.signalr import messagepack, protocol
 from gateways.signalr.protocol import MessageType, ProtocolError
 from infra.metrics import OPEN_CONNECTIONS
 
@@ -44,14 +44,44 @@ class HubConnection:
     principal: Principal
     websocket: WebSocket
     items: dict[str, Any] = field(default_factory=dict)
+    # Chosen in the handshake: "json" (text frames) or "messagepack" (binary frames).
+    protocol_name: str = "json"
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def send(self, text: str) -> None:
+    @property
+    def binary(self) -> bool:
+        return self.protocol_name == "messagepack"
+
+    async def send(self, payload: str | bytes) -> None:
         async with self._send_lock:
-            await self.websocket.send_text(text)
+            if isinstance(payload, bytes):
+                await self.websocket.send_bytes(payload)
+            else:
+                await self.websocket.send_text(payload)
 
     async def invoke(self, target: str, *arguments: Any) -> None:
-        await self.send(protocol.invocation(target, list(arguments)))
+        codec = messagepack if self.binary else protocol
+        await self.send(codec.invocation(target, list(arguments)))
+
+    async def complete(
+        self, invocation_id: str, result: Any = None, error: str | None = None
+    ) -> None:
+        codec = messagepack if self.binary else protocol
+        await self.send(codec.completion(invocation_id, result=result, error=error))
+
+    async def ping(self) -> None:
+        await self.send(messagepack.PING if self.binary else protocol.PING)
+
+    def close_message(self, error: str) -> str | bytes:
+        return messagepack.close(error) if self.binary else protocol.close(error)
+
+    def parse(self, payload: str | bytes) -> list[dict[str, Any]]:
+        if self.binary:
+            if isinstance(payload, str):
+                raise ProtocolError("the MessagePack protocol sends binary frames")
+            return messagepack.parse_frames(payload)
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
+        return protocol.parse_frames(text)
 
 
 @dataclass
@@ -187,7 +217,8 @@ async def _handshake(connection: HubConnection) -> bool:
         return False
     # As ASP.NET Core does, any version up to ours is accepted (signalrcore sends 0).
     version = request.get("version")
-    if request.get("protocol") != "json" or not isinstance(version, int) or not 0 <= version <= 1:
+    name = request.get("protocol")
+    if name not in ("json", "messagepack") or not isinstance(version, int) or not 0 <= version <= 1:
         await _end(
             connection,
             protocol.handshake_error(
@@ -196,7 +227,8 @@ async def _handshake(connection: HubConnection) -> bool:
             ),
         )
         return False
-    await connection.send(protocol.HANDSHAKE_OK)
+    connection.protocol_name = str(name)
+    await connection.send(protocol.HANDSHAKE_OK)  # the handshake itself is always JSON text
     return True
 
 
@@ -205,16 +237,19 @@ async def _run(connection: HubConnection, methods: dict[str, HubMethod]) -> None
     try:
         while True:
             try:
-                text = await asyncio.wait_for(
-                    _receive_text(connection.websocket), CLIENT_TIMEOUT_SECONDS
+                payload = await asyncio.wait_for(
+                    _receive(connection.websocket), CLIENT_TIMEOUT_SECONDS
                 )
             except TimeoutError:
-                await _end(connection, protocol.close("Server timeout elapsed without a message."))
+                await _end(
+                    connection,
+                    connection.close_message("Server timeout elapsed without a message."),
+                )
                 return
             try:
-                messages = protocol.parse_frames(text)
+                messages = connection.parse(payload)
             except ProtocolError as exc:
-                await _end(connection, protocol.close(f"Protocol error: {exc}"))
+                await _end(connection, connection.close_message(f"Protocol error: {exc}"))
                 return
             for message in messages:
                 if message.get("type") == MessageType.CLOSE:
@@ -235,9 +270,7 @@ async def _dispatch(
     if kind != MessageType.INVOCATION:
         invocation_id = message.get("invocationId")
         if isinstance(invocation_id, str):
-            await connection.send(
-                protocol.completion(invocation_id, error="Only invocations are supported.")
-            )
+            await connection.complete(invocation_id, error="Only invocations are supported.")
         return
     invocation_id = message.get("invocationId")
     target = message.get("target")
@@ -259,7 +292,7 @@ async def _dispatch(
             error = f"An unexpected error occurred invoking '{target}' on the server."
     # Without an invocationId the caller wants no answer (fire and forget).
     if isinstance(invocation_id, str):
-        await connection.send(protocol.completion(invocation_id, result=result, error=error))
+        await connection.complete(invocation_id, result=result, error=error)
 
 
 class HubError(Exception):
@@ -270,21 +303,26 @@ async def _keep_alive(connection: HubConnection) -> None:
     while True:
         await asyncio.sleep(KEEP_ALIVE_SECONDS)
         try:
-            await connection.send(protocol.PING)
+            await connection.ping()
         except Exception:
             return
 
 
-async def _receive_text(websocket: WebSocket) -> str:
+async def _receive(websocket: WebSocket) -> str | bytes:
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     if message.get("text") is not None:
         return str(message["text"])
-    return bytes(message.get("bytes") or b"").decode("utf-8", errors="replace")
+    return bytes(message.get("bytes") or b"")
 
 
-async def _end(connection: HubConnection, last_message: str) -> None:
+async def _receive_text(websocket: WebSocket) -> str:
+    payload = await _receive(websocket)
+    return payload if isinstance(payload, str) else payload.decode("utf-8", errors="replace")
+
+
+async def _end(connection: HubConnection, last_message: str | bytes) -> None:
     with contextlib.suppress(Exception):
         await connection.send(last_message)
         await connection.websocket.close()

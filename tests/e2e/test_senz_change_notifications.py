@@ -258,3 +258,35 @@ def test_microsoft_signalr_receives_notify(senz: Stack) -> None:
         if client.poll() is None:
             client.kill()
     assert items[0]["type"] == 2 and items[0]["id"] == account["serial"]
+
+
+def test_signalrcore_over_the_messagepack_protocol(senz: Stack) -> None:
+    from signalrcore.protocol.messagepack_protocol import MessagePackHubProtocol
+
+    account = owner_with_thermostat(senz)
+    received: list[Any] = []
+    got, opened, subscribed = threading.Event(), threading.Event(), threading.Event()
+    hub = (
+        HubConnectionBuilder()
+        .with_url(
+            f"{senz.url}/v1/changenotifications",
+            options={"access_token_factory": lambda: account["token"]},
+        )
+        .with_hub_protocol(MessagePackHubProtocol())
+        .build()
+    )
+    hub.on_open(opened.set)
+    hub.on("Notify", lambda arguments: (received.extend(arguments[0]), got.set()))
+    hub.start()
+    try:
+        assert opened.wait(10)
+        hub.send("Subscribe", [["2"]], on_invocation=lambda _: subscribed.set())
+        assert subscribed.wait(10)
+        assert (
+            put(senz, account["token"], "off", {"serialNumber": account["serial"]}).status_code
+            == 204
+        )
+        assert got.wait(10)
+    finally:
+        hub.stop()
+    assert received[0]["type"] == 2 and received[0]["id"] == account["serial"]
