@@ -16,15 +16,15 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from pysenz import SENZAPI, AbstractSENZAuth
 
-from tests.e2e.conftest import Stack, build_stack, running_stack
+from tests.e2e.conftest import Stack, build_stack
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def senz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("senz")) as stack:
-        yield stack
+def senz(stack: Stack) -> Stack:
+    """SENZ on both deployments (the module-scoped `stack` of tests/e2e/conftest.py)."""
+    return stack
 
 
 def owner_with_thermostat(

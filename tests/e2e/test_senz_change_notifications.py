@@ -18,16 +18,16 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.conftest import Stack
 from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
 
 RS = "\x1e"
 
 
 @pytest.fixture(scope="module")
-def senz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("signalr")) as stack:
-        yield stack
+def senz(stack: Stack) -> Stack:
+    """SENZ on both deployments (the module-scoped `stack` of tests/e2e/conftest.py)."""
+    return stack
 
 
 def sample_connection(stack: Stack, email: str, client: dict[str, str]) -> Any:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.conftest import Stack
 from tests.e2e.device_client import device_session
 from tests.e2e.test_senz_api import owner_with_thermostat, put
 from tests.keys import make_key
 
 
 @pytest.fixture(scope="module")
-def senz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("thermostat-devices")) as stack:
-        yield stack
+def senz(stack: Stack) -> Stack:
+    """SENZ on both deployments (the module-scoped `stack` of tests/e2e/conftest.py)."""
+    return stack
 
 
 def shown(stack: Stack, account: dict[str, str]) -> dict[str, object]:
