@@ -21,6 +21,7 @@ from domain.deviceauth.identifiers import normalise_device_identifier
 from domain.deviceauth.public_keys import verify_signature
 from domain.errors import DomainError
 from gateways.devices.thermostat_session import find_thermostat, thermostat_session
+from gateways.json_frames import next_json_frame
 from gateways.websocket_auth import hub_of
 from infra.failure_limiter import FailureLimiter
 from infra.metrics import OPEN_CONNECTIONS
@@ -197,13 +198,7 @@ async def _reject(websocket: WebSocket, reason: str, code: int) -> None:
 async def _session(websocket: WebSocket) -> None:
     """The device's session after it is accepted; later surfaces add their frames here."""
     while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        try:
-            frame = orjson.loads(message.get("text") or message.get("bytes") or b"")
-        except orjson.JSONDecodeError:
-            frame = None
+        frame = await next_json_frame(websocket)
         if isinstance(frame, dict) and frame.get("type") == "PING":
             await websocket.send_text('{"type":"PONG"}')
         else:

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 
 from domain.context import CommandContext
 from domain.errors import DomainError
 from domain.thermostats.commands import ReportThermostatState, SetThermostatOnline
 from domain.thermostats.thermostat import Thermostat
+from gateways.json_frames import next_json_frame
 from infra.composition import Hub
 from projections.records import LogRecord
 
@@ -91,13 +92,10 @@ async def _receive_reports(
     websocket: WebSocket, hub: Hub, serial: str, context: CommandContext
 ) -> None:
     while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
         try:
-            frame = orjson.loads(message.get("text") or message.get("bytes") or b"")
-        except orjson.JSONDecodeError:
-            frame = None
+            frame = await next_json_frame(websocket)
+        except WebSocketDisconnect:
+            return
         if isinstance(frame, dict) and frame.get("type") == "PING":
             await websocket.send_text('{"type":"PONG"}')
             continue

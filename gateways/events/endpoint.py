@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateways.events.fanout import NotificationFanout, Subscriber, outgoing_for
+from gateways.json_frames import next_json_frame
 from gateways.websocket_auth import authenticate_websocket, hub_of, refuse
 from infra.metrics import OPEN_CONNECTIONS
 
@@ -108,12 +109,8 @@ async def _serve(websocket: WebSocket, subscriber: Subscriber, delivered: int) -
 async def _receive(websocket: WebSocket) -> None:
     """Clients may PING; anything else gets an ERROR frame and the connection stays open."""
     while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
-        try:
-            frame = orjson.loads(message.get("text") or message.get("bytes") or b"")
-        except orjson.JSONDecodeError:
+        frame = await next_json_frame(websocket)
+        if frame is None:
             await _error(websocket, "frames must be JSON objects")
             continue
         if isinstance(frame, dict) and frame.get("type") == "PING":
