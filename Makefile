@@ -32,9 +32,9 @@ tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json tests/e2e/js/pac
 	cd tests/e2e/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-services-start:
+services-start: install
 	bash infra/services/postgres.sh start
-	bash infra/services/kafka.sh start
+	HUBLINE_PYTHON=$(abspath $(BIN)/python) bash infra/services/kafka.sh start
 	bash infra/services/redis.sh start
 
 services-stop:

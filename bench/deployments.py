@@ -7,8 +7,14 @@ import base64
 import secrets
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from infra.settings import Settings
+from tests.conftest import free_port
+from tests.e2e.server import Server, ServerProcess, hubline
 
 
 def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,3 +52,51 @@ def deployment_name(args: argparse.Namespace) -> str:
 
 def settings_from(flags: dict[str, str]) -> Settings:
     return Settings.load(flags, environ={})
+
+
+@dataclass
+class RunningDeployment:
+    """Real server processes: `serve`, and with Kafka its relay and projection worker."""
+
+    server: Server
+    cli_flags: list[str]
+    env: dict[str, str]
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        return hubline(*args, *self.cli_flags, stdin=stdin, env=self.env).stdout
+
+
+@contextmanager
+def running_deployment(
+    args: argparse.Namespace, env: dict[str, str] | None = None
+) -> Iterator[RunningDeployment]:
+    flags = deployment_flags(args)
+    env = dict(env or {})
+    # The master key is a secret: it goes in the environment, not on command lines.
+    if "secret_key" in flags:
+        env["HUBLINE_SECRET_KEY"] = flags.pop("secret_key")
+    cli_flags = [
+        item for key, value in flags.items() for item in (f"--{key.replace('_', '-')}", value)
+    ]
+    root = Path(tempfile.mkdtemp(prefix="hubline-bench-"))
+    workers = []
+    if args.kafka:
+        workers = [
+            ServerProcess(n, [n, *cli_flags], root / f"{n}.log", env=env)
+            for n in ("relay", "project")
+        ]
+    port = free_port()
+    server = Server(
+        "serve",
+        ["serve", "--port", str(port), "--log-level", "warning", *cli_flags],
+        root / "serve.log",
+        env=env,
+        port=port,
+    )
+    for process in (*workers, server):
+        process.start()
+    try:
+        yield RunningDeployment(server, cli_flags, env)
+    finally:
+        for process in (server, *workers):
+            process.stop()

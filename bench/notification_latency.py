@@ -11,17 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from websockets.sync.client import connect
 
-from bench.deployments import add_deployment_arguments, deployment_flags, deployment_name
-from tests.conftest import free_port
-from tests.e2e.server import Server, ServerProcess, hubline
+from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
+from tests.e2e.server import Server
 
 
 def main() -> None:
@@ -29,47 +26,20 @@ def main() -> None:
     add_deployment_arguments(parser)
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
-    flags = deployment_flags(args)
-    # The master key is a secret: it goes in the environment, not on command lines.
-    env = {"HUBLINE_SECRET_KEY": flags.pop("secret_key")} if "secret_key" in flags else {}
-    cli_flags = [
-        item for key, value in flags.items() for item in (f"--{key.replace('_', '-')}", value)
-    ]
-    root = Path(tempfile.mkdtemp(prefix="hubline-bench-"))
-    workers = []
-    if args.kafka:
-        workers = [
-            ServerProcess(n, [n, *cli_flags], root / f"{n}.log", env=env)
-            for n in ("relay", "project")
-        ]
-    port = free_port()
-    server = Server(
-        "serve",
-        ["serve", "--port", str(port), "--log-level", "warning", *cli_flags],
-        root / "serve.log",
-        env=env,
-        port=port,
-    )
-    for process in (*workers, server):
-        process.start()
-    try:
+    with running_deployment(args) as deployment:
         token = (
-            hubline(
+            deployment.cli(
                 "tokens",
                 "create",
                 "--name",
                 "bench",
                 "--permissions",
                 "deviceAuth:read,deviceAuth:update",
-                *cli_flags,
             )
-            .stdout.strip()
+            .strip()
             .splitlines()[-1]
         )
-        latencies = measure(server, token, args.count)
-    finally:
-        for process in (server, *workers):
-            process.stop()
+        latencies = measure(deployment.server, token, args.count)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000

@@ -1,6 +1,7 @@
 """SENZ: Notify fan-out to many SignalR clients, and mode-change commands/s through REST.
 
-python -m bench.senz_fanout [--clients 1000] [--changes 20] [--commands 500]
+python -m bench.senz_fanout [--postgres URL --kafka HOST:PORT] [--clients 1000] [--changes 20]
+    [--seconds 20] [--thermostats 1] [--in-flight 50]
 """
 
 from __future__ import annotations
@@ -8,18 +9,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import statistics
-import tempfile
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import websockets
 
-from tests.conftest import free_port
-from tests.e2e.server import Server, hubline
+from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
+from tests.e2e.server import Server
 
 PASSWORD = "correct horse battery staple"
+OWNER = "bench@example.com"
 RS = "\x1e"
 
 
@@ -92,60 +96,45 @@ async def fan_out(server: Server, token: str, serial: str, clients: int, changes
     )
 
 
-async def commands(server: Server, token: str, serial: str, count: int, concurrency: int) -> None:
-    semaphore = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(
-        base_url=server.url,
-        headers={"Authorization": f"Bearer {token}"},
-        limits=httpx.Limits(max_connections=concurrency),
-    ) as http:
-
-        async def one(n: int) -> None:
-            async with semaphore:
-                response = await http.put(
-                    "/api/v1/Mode/manual",
-                    json={"serialNumber": serial, "temperature": 1500 + n % 100},
-                )
-                response.raise_for_status()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(count)))
-        elapsed = time.perf_counter() - started
-    print(f"mode changes through REST, {concurrency} in flight: {count / elapsed:,.0f} commands/s")
+def commands(server: Server, token: str, serials: list[str], seconds: int, in_flight: int) -> None:
+    """Drive PUT /Mode/manual with wrk: a Python client saturates a core before the server does."""
+    if shutil.which("wrk") is None:
+        print("mode changes: skipped, wrk is not installed (apt-get install wrk)")
+        return
+    script = Path(__file__).with_name("senz_mode_changes.lua")
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{in_flight}", f"-d{seconds}s", "-s", str(script), server.url],
+        env={**os.environ, "TOKEN": token, "SERIALS": ",".join(serials)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = dict(zip(*[iter(result.stdout.splitlines()[-1].split())] * 2, strict=True))
+    print(
+        f"mode changes through REST on {len(serials)} thermostat(s), {in_flight} in flight: "
+        f"{float(figures['rps']):,.0f} commands/s, p50 {figures['p50_ms']} ms, "
+        f"p99 {figures['p99_ms']} ms ({figures['requests']} requests, "
+        f"{figures['non2xx']} not 2xx, {figures['errors']} socket errors)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=1000)
+    add_deployment_arguments(parser)
+    parser.add_argument("--clients", type=int, default=1000, help="0 skips the fan-out")
     parser.add_argument("--changes", type=int, default=20)
-    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=20, help="how long to send mode changes")
+    parser.add_argument("--thermostats", type=int, default=1, help="commands spread over these")
+    parser.add_argument("--in-flight", type=int, default=50)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="hubline-bench-"))
-    flags = ["--data-dir", str(root / "data")]
-    port = free_port()
     env = {"HUBLINE_RATE_LIMIT_RULES": "1000000/1s"}  # measure the system, not the limiter
-    server = Server(
-        "serve",
-        ["serve", "--port", str(port), "--log-level", "warning", *flags],
-        root / "serve.log",
-        env=env,
-        port=port,
-    )
-    server.start()
-    try:
-        hubline(
-            "users",
-            "create",
-            "--email",
-            "bench@example.com",
-            "--name",
-            "B",
-            *flags,
-            stdin=PASSWORD + "\n",
-        )
-        hubline("thermostats", "add", "--serial", "BENCH1", "--owner", "bench@example.com", *flags)
+    with running_deployment(args, env) as deployment:
+        deployment.cli("users", "create", "--email", OWNER, "--name", "B", stdin=PASSWORD + "\n")
+        serials = [f"BENCH{n}" for n in range(1, args.thermostats + 1)]
+        for serial in serials:
+            deployment.cli("thermostats", "add", "--serial", serial, "--owner", OWNER)
         client = json.loads(
-            hubline(
+            deployment.cli(
                 "clients",
                 "create",
                 "--name",
@@ -154,23 +143,23 @@ def main() -> None:
                 "password",
                 "--scopes",
                 "openid restapi",
-                *flags,
-            ).stdout
+            )
         )
+        server = deployment.server
         token = httpx.post(
             f"{server.url}/connect/token",
             auth=(client["client_id"], client["client_secret"]),
             data={
                 "grant_type": "password",
-                "username": "bench@example.com",
+                "username": OWNER,
                 "password": PASSWORD,
                 "scope": "openid restapi",
             },
         ).json()["access_token"]
-        asyncio.run(fan_out(server, token, "BENCH1", args.clients, args.changes))
-        asyncio.run(commands(server, token, "BENCH1", args.commands, 50))
-    finally:
-        server.stop()
+        print(f"deployment: {deployment_name(args)}")
+        if args.clients:
+            asyncio.run(fan_out(server, token, serials[0], args.clients, args.changes))
+        commands(server, token, serials, args.seconds, args.in_flight)
 
 
 if __name__ == "__main__":

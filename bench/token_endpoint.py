@@ -1,65 +1,46 @@
 """Token endpoint throughput: password grants (Argon2id-bound) and refresh grants, over HTTP.
 
-python -m bench.token_endpoint [--count N] [--concurrency C]
+python -m bench.token_endpoint [--postgres URL --kafka HOST:PORT] [--count N] [--concurrency C]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
-from tests.e2e.server import Server, hubline
+from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
 
 PASSWORD = "correct horse battery staple"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    add_deployment_arguments(parser)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="hubline-bench-"))
-    flags = ["--data-dir", str(root / "data")]
-    port = free_port()
-    server = Server(
-        "serve",
-        ["serve", "--port", str(port), "--log-level", "warning", *flags],
-        root / "serve.log",
-        port=port,
-    )
-    server.start()
-    try:
-        hubline(
+    with running_deployment(args) as deployment:
+        deployment.cli(
             "users",
             "create",
             "--email",
             "bench@example.com",
             "--name",
             "Bench",
-            *flags,
             stdin=PASSWORD + "\n",
         )
         client = json.loads(
-            hubline(
-                "clients",
-                "create",
-                "--name",
-                "bench",
-                "--grant-types",
-                "password,refresh_token",
-                *flags,
-            ).stdout
+            deployment.cli(
+                "clients", "create", "--name", "bench", "--grant-types", "password,refresh_token"
+            )
         )
         auth = (client["client_id"], client["client_secret"])
-        url = f"{server.url}/connect/token"
+        url = f"{deployment.server.url}/connect/token"
 
         local = threading.local()
 
@@ -98,8 +79,7 @@ def main() -> None:
             started = time.perf_counter()
             list(pool.map(refresh_chain, refresh_tokens))
             refresh_seconds = time.perf_counter() - started
-    finally:
-        server.stop()
+    print(f"deployment: {deployment_name(args)}")
     print(
         f"password grant, {args.concurrency} clients: {args.count / password_seconds:,.0f} tokens/s"
     )

@@ -97,12 +97,14 @@ class CommandBus:
         app: HublineApplication,
         handlers: Mapping[type[Command], Handler],
         max_batch_size: int = 500,
-        on_commit: Callable[[int], None] | None = None,
+        on_commit: Callable[[int, list[str]], None] | None = None,
     ) -> None:
         self._app = app
         self._handlers = dict(handlers)
         self._max_batch_size = max_batch_size
-        self._on_commit = on_commit or (lambda position: None)
+        # Told the log position and the ids of the aggregates saved, before any of the
+        # commands is answered, so that what it updates is current for the next request.
+        self._on_commit = on_commit or (lambda position, saved: None)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -170,7 +172,7 @@ class CommandBus:
         if not decided:
             return
         try:
-            position = self._save(shared.changed())
+            self._save(shared.changed())
         except IntegrityError:
             # Another process wrote one of these aggregates since we read it.
             for pending, _ in decided:
@@ -178,8 +180,6 @@ class CommandBus:
             return
         for pending, result in decided:
             self._succeed(pending, result)
-        if position:
-            self._on_commit(position)
 
     def _decide(self, pending: _Pending, shared: _Batch) -> Any:
         """Run the handler on private copies; merge them into the batch only if it succeeds."""
@@ -202,27 +202,27 @@ class CommandBus:
             if result is _REFUSED:
                 return
             try:
-                position = self._save(shared.changed())
+                self._save(shared.changed())
             except IntegrityError:
                 continue
             self._succeed(pending, result)
-            if position:
-                self._on_commit(position)
             return
         self._fail(
             pending,
             ConcurrencyConflict("the resource was changed by another request; try again"),
         )
 
-    def _save(self, aggregates: list[Aggregate]) -> int:
+    def _save(self, aggregates: list[Aggregate]) -> None:
         if not aggregates:
-            return 0
+            return
         started = time.perf_counter()
         recordings = self._app.save(*aggregates)
         APPEND_LATENCY.observe(time.perf_counter() - started)
         for recording in recordings:
             EVENTS.labels(type=type(recording.domain_event).__qualname__).inc()
-        return max((r.notification.id for r in recordings), default=0)
+        position = max((r.notification.id for r in recordings), default=0)
+        if position:
+            self._on_commit(position, [str(a.id) for a in aggregates])
 
     def _handler_for(self, command: Command) -> Handler:
         try:

@@ -88,6 +88,7 @@ class Hub:
         )
         self.rate_limiter = _rate_limiter(settings)
         self.hold_expiry = HoldExpiry(self)
+        self.feed.add_listener(self.identity.grants.forget_changed)
 
     def _user_roles(self, subject: str) -> list[str] | None:
         user = self.identity.directory.user_by_subject(subject)
@@ -98,7 +99,8 @@ class Hub:
             RecordApiTokenUse(token_id=token_id, at=datetime.now(UTC), context=_SYSTEM_CONTEXT)
         )
 
-    def _committed(self, position: int) -> None:
+    def _committed(self, position: int, saved: list[str]) -> None:
+        self.identity.grants.forget(saved)
         if self.projection_thread is not None:
             self.projection_thread.wake(position)
         self.feed.wake(position)

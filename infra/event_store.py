@@ -71,15 +71,20 @@ class HublineApplication(Application[UUID]):
 
 
 def persistence_environment(settings: Settings) -> dict[str, str]:
+    # Commands load aggregates from an LRU cache fast-forwarded from the store: one query
+    # for the events since, instead of replaying a long-lived thermostat's whole history.
+    cache = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)}
+    if settings.aggregate_cache_size <= 0:
+        cache = {}
     if settings.database is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return {
+        return cache | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     url = urlparse(settings.database)
-    return {
+    return cache | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "hubline",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",

@@ -39,6 +39,9 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     # Commands that queue up while a transaction commits are saved together, up to this many.
     max_batch_size: int = 500
+    # Aggregates kept in memory between commands; each use still reads the events written
+    # since (by this node or another), so the cache never answers with a stale state.
+    aggregate_cache_size: int = 10_000
     # How long a query waits for its read model to reach the log head before answering.
     read_your_writes_timeout_seconds: float = 5.0
     log_level: str = "info"

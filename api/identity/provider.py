@@ -18,6 +18,7 @@ from infra.credentials import hash_token
 from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
 from infra.identity.directory import Directory
+from infra.identity.grant_status import GrantStatus
 from infra.identity.signing_keys import SigningKeys
 
 _CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
@@ -38,18 +39,21 @@ class IdentityProvider:
         self.keys = keys
         self.tokens = tokens
         self.directory = directory
+        self.grants = GrantStatus(self._grant_revoked_in_store)
         self.bus = bus
         self.server = HublineAuthorizationServer(
             directory, tokens, bus, refresh_lifetime, login_failures
         )
 
+    def _grant_revoked_in_store(self, grant_id: str) -> bool:
+        grant = self.directory.grant(grant_id)
+        return grant is not None and grant.revoked
+
     def validate_access_token(self, token: str) -> dict[str, Any]:
         claims = self.tokens.validate(token)
         grant_id = claims.get("sid")
-        if isinstance(grant_id, str):
-            grant = self.directory.grant(grant_id)
-            if grant is not None and grant.revoked:
-                raise InvalidAccessToken("the token's grant was revoked")
+        if isinstance(grant_id, str) and self.grants.is_revoked(grant_id):
+            raise InvalidAccessToken("the token's grant was revoked")
         return claims
 
     def revoke(self, request: HublineRequest) -> None:
