@@ -52,6 +52,11 @@ class UserView:
                     record.timestamp.isoformat(),
                 ),
             )
+        elif record.type == "User.SettingsChanged":
+            tx.execute(
+                f"UPDATE {_TABLE} SET name = ? WHERE subject = ?",
+                (payload["name"], record.aggregate_id),
+            )
         elif record.type == "User.LockedOut":
             tx.execute(
                 f"UPDATE {_TABLE} SET locked_until = ? WHERE subject = ?",

@@ -14,6 +14,7 @@ from api.auth import hub_of
 from api.problem import Problem
 from api.request_context import command_context
 from api.senz.caller import Caller, senz_caller
+from domain.identity.user import User
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import SetMode, SetSchedule
 from domain.thermostats.thermostat import Mode
@@ -43,7 +44,11 @@ def _thermostat(row: ThermostatRow) -> dict[str, Any]:
 @router.get("/Account", summary="The caller's account")
 async def account(request: Request, caller: Senz) -> JSONResponse:
     user = await _user(request, caller)
-    body = {"userName": user.email, "temperatureScale": "Celsius", "language": "en"}
+    body = {
+        "userName": user.email,
+        "temperatureScale": user.temperature_scale,
+        "language": user.language,
+    }
     return JSONResponse(body, headers=caller.rate_headers)
 
 
@@ -85,9 +90,7 @@ async def set_mode(request: Request, mode: str, caller: Senz) -> Response:
     return Response(status_code=204, headers=caller.rate_headers)
 
 
-async def _user(request: Request, caller: Caller) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
+async def _user(request: Request, caller: Caller) -> User:
     user = await run_in_threadpool(hub_of(request).identity.directory.user_by_subject, caller.user)
     if user is None:
         raise Problem(404, "The account was not found.")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of, require
 from api.problem import Problem
 from api.request_context import command_context
-from domain.identity.commands import RegisterUser
+from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import RegisterThermostat
 from infra.passwords import hash_password
@@ -22,6 +22,7 @@ thermostats_router = APIRouter(prefix="/api/v1/admin/thermostats", tags=["Users"
 
 Admin = Annotated[Principal, Depends(require("users:create"))]
 Auditor = Annotated[Principal, Depends(require("users:read"))]
+Editor = Annotated[Principal, Depends(require("users:update"))]
 
 
 class NewUser(BaseModel):
@@ -80,6 +81,38 @@ async def users(request: Request, principal: Auditor) -> list[UserInfo]:
     hub = hub_of(request)
     await hub.fresh_views("users")
     return [_info(row) for row in await hub.query(list_users)]
+
+
+class UserChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    temperature_scale: str | None = Field(default=None, alias="temperatureScale", max_length=20)
+    language: str | None = Field(default=None, max_length=35)
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+
+
+@router.patch("/{subject}", status_code=204, summary="Change a user's settings or password")
+async def change_user(
+    request: Request, subject: str, body: UserChanges, principal: Editor
+) -> Response:
+    password_hash = None
+    if body.password is not None:
+        try:
+            password_hash = await run_in_threadpool(hash_password, body.password)
+        except ValueError as exc:
+            raise Problem(400, str(exc)) from exc
+    await hub_of(request).execute(
+        UpdateAccount(
+            subject=subject,
+            name=body.name,
+            temperature_scale=body.temperature_scale,
+            language=body.language,
+            password_hash=password_hash,
+            context=command_context(request, principal),
+        )
+    )
+    return Response(status_code=204)
 
 
 class NewThermostat(BaseModel):

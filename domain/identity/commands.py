@@ -19,6 +19,17 @@ class RegisterUser(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpdateAccount(Command):
+    """Change what is given, together; None leaves it as it is."""
+
+    subject: str
+    name: str | None = None
+    temperature_scale: str | None = None
+    language: str | None = None
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordLogin(Command):
     email: str
     succeeded: bool

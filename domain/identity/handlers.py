@@ -25,6 +25,7 @@ from domain.identity.commands import (
     RevokeTokenGrant,
     RotateClientSecret,
     StartTokenGrant,
+    UpdateAccount,
 )
 from domain.identity.device_authorization import (
     DeviceAuthorization,
@@ -34,9 +35,11 @@ from domain.identity.device_authorization import (
 from domain.identity.oauth_client import GRANT_TYPES, OAuthClient, oauth_client_id
 from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
 from domain.identity.token_grant import TokenGrant
-from domain.identity.user import User, user_id
+from domain.identity.user import TEMPERATURE_SCALES, User, user_id
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A BCP 47 language tag as apps send them: "en", "nb", "en-GB", "zh-Hant-TW".
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 ROLES = frozenset({"admin", "user"})
 
 
@@ -76,6 +79,35 @@ def register_user(command: RegisterUser, uow: UnitOfWork) -> str:
     return user.subject
 
 
+def _user(uow: UnitOfWork, subject: str) -> User:
+    try:
+        user = uow.get(User, UUID(subject))
+    except ValueError:
+        user = None
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def update_account(command: UpdateAccount, uow: UnitOfWork) -> None:
+    user = _user(uow, command.subject)
+    name = user.name if command.name is None else command.name.strip()
+    if not name or len(name) > 200:
+        raise DomainError("a user needs a display name of 1 to 200 characters")
+    scale = command.temperature_scale or user.temperature_scale
+    matching = [s for s in TEMPERATURE_SCALES if s.lower() == scale.lower()]
+    if not matching:
+        raise DomainError(f"temperatureScale must be one of {', '.join(TEMPERATURE_SCALES)}")
+    language = command.language or user.language
+    if not _LANGUAGE.match(language):
+        raise DomainError("language must be a language tag such as en, nb or en-GB")
+    meta = command.context.as_metadata()
+    if (name, matching[0], language) != (user.name, user.temperature_scale, user.language):
+        user.change_settings(name=name, temperature_scale=matching[0], language=language, meta=meta)
+    if command.password_hash is not None:
+        user.change_password(password_hash=command.password_hash, meta=meta)
+
+
 def record_login(command: RecordLogin, uow: UnitOfWork) -> None:
     user = uow.get(User, user_id(command.email))
     if user is None:
@@ -90,12 +122,7 @@ def record_login(command: RecordLogin, uow: UnitOfWork) -> None:
 
 
 def grant_consent(command: GrantConsent, uow: UnitOfWork) -> None:
-    try:
-        user = uow.get(User, UUID(command.subject))
-    except ValueError:
-        user = None
-    if user is None:
-        raise NotFound("no such user")
+    user = _user(uow, command.subject)
     if not user.has_consented(command.client_id, list(command.scopes)):
         user.grant_consent(
             client_id=command.client_id,
@@ -285,6 +312,7 @@ def add_signing_key(command: AddSigningKey, uow: UnitOfWork) -> None:
 
 
 HANDLERS = {
+    UpdateAccount: update_account,
     RegisterUser: register_user,
     RecordLogin: record_login,
     RegisterClient: register_client,

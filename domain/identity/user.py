@@ -15,6 +15,11 @@ FAILURES_BEFORE_LOCKOUT = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 
+# The account settings SENZ's GET /Account reports, and what they may be.
+TEMPERATURE_SCALES = ("Celsius", "Fahrenheit")
+DEFAULT_TEMPERATURE_SCALE = "Celsius"
+DEFAULT_LANGUAGE = "en"
+
 
 class User(Aggregate):
     """Keyed by the lower-cased e-mail; the subject (`sub`) is the aggregate id, for good."""
@@ -34,6 +39,8 @@ class User(Aggregate):
         self.recent_failures: list[datetime] = []
         self.locked_until: datetime | None = None
         self.consents: dict[str, list[str]] = {}
+        self.temperature_scale = DEFAULT_TEMPERATURE_SCALE
+        self.language = DEFAULT_LANGUAGE
 
     @property
     def subject(self) -> str:
@@ -45,6 +52,14 @@ class User(Aggregate):
     @event("PasswordChanged")
     def change_password(self, password_hash: str, meta: Metadata) -> None:
         self.password_hash = password_hash
+
+    @event("SettingsChanged")
+    def change_settings(
+        self, name: str, temperature_scale: str, language: str, meta: Metadata
+    ) -> None:
+        self.name = name
+        self.temperature_scale = temperature_scale
+        self.language = language
 
     def has_consented(self, client_id: str, scopes: list[str]) -> bool:
         return set(scopes) <= set(self.consents.get(client_id, []))

@@ -49,6 +49,7 @@ ADMIN_PERMISSIONS = USER_PERMISSIONS | {
     "audit:read",
     "users:read",
     "users:create",
+    "users:update",
     "thermostats:create",
 }
 

@@ -35,7 +35,9 @@ _THERMOSTAT_CHANGES = {
     "Thermostat.Disconnected",
     "Thermostat.Reported",
 }
-_ACCOUNT_CHANGES = {"User.PasswordChanged", "User.ConsentGranted"}
+# "Account settings changed", in the seed's sample: what GET /Account shows, and the
+# password and consents behind the account.
+_ACCOUNT_CHANGES = {"User.SettingsChanged", "User.PasswordChanged", "User.ConsentGranted"}
 _SUBSCRIPTIONS = "subscriptions"
 
 

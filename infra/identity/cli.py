@@ -14,7 +14,12 @@ import orjson
 
 from domain.context import CommandContext
 from domain.errors import DomainError
-from domain.identity.commands import RegisterClient, RegisterUser, RotateClientSecret
+from domain.identity.commands import (
+    RegisterClient,
+    RegisterUser,
+    RotateClientSecret,
+    UpdateAccount,
+)
 from infra.settings import Settings
 
 _CLI = CommandContext(actor_id="cli", actor_kind="cli")
@@ -33,6 +38,14 @@ def add_parsers(
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--name", required=True)
     create_user.add_argument("--role", action="append", default=[], choices=["admin", "user"])
+    set_user = users.add_parser(
+        "set", parents=[common], help="change a user's settings (and password, read from stdin)"
+    )
+    set_user.add_argument("--email", required=True)
+    set_user.add_argument("--name")
+    set_user.add_argument("--temperature-scale", choices=["Celsius", "Fahrenheit"])
+    set_user.add_argument("--language", help="a language tag: en, nb, en-GB")
+    set_user.add_argument("--password", action="store_true", help="read a new password")
 
     clients = commands.add_parser("clients", help="OAuth clients").add_subparsers(
         dest="action", required=True
@@ -76,6 +89,7 @@ def add_parsers(
     )
     return {
         ("users", "create"): _create_user,
+        ("users", "set"): _set_user,
         ("clients", "create"): _create_client,
         ("clients", "rotate-secret"): _rotate_secret,
         ("keys", "rotate"): _rotate_keys,
@@ -120,6 +134,33 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     except DomainError as exc:
         return _fail(str(exc))
     print(subject)
+    return 0
+
+
+def _set_user(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.identity.user import user_id
+    from infra.passwords import hash_password
+
+    password_hash = None
+    if args.password:
+        try:
+            password_hash = hash_password(sys.stdin.readline().rstrip("\r\n"))
+        except ValueError as exc:
+            return _fail(str(exc))
+    _, bus = _hub_parts(settings)
+    try:
+        bus.execute_now(
+            UpdateAccount(
+                subject=str(user_id(args.email)),
+                name=args.name,
+                temperature_scale=args.temperature_scale,
+                language=args.language,
+                password_hash=password_hash,
+                context=_CLI,
+            )
+        )
+    except DomainError as exc:
+        return _fail(str(exc))
     return 0
 
 

@@ -7,12 +7,14 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from signalrcore.hub_connection_builder import HubConnectionBuilder
 from websockets.exceptions import InvalidStatus
@@ -216,6 +218,107 @@ def test_others_are_not_told(senz: Stack) -> None:
         ws.send(json.dumps({"type": 6}) + RS)
         with pytest.raises(TimeoutError):
             ws.recv(timeout=1)
+
+
+def subject_of(token: str) -> str:
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
+
+
+def test_account_settings_changes_notify_type_1_with_the_account_id(senz: Stack) -> None:
+    account, other = owner_with_thermostat(senz), owner_with_thermostat(senz)
+    subject = subject_of(account["token"])
+    admin = senz.auth("users:update")
+    with raw_session(senz, account["token"]) as (ws, _, _):
+        ws.send(
+            json.dumps({"type": 1, "invocationId": "1", "target": "Subscribe", "arguments": [[1]]})
+            + RS
+        )
+        assert messages(ws)[0]["type"] == 3
+        # Someone else's account, and this user's thermostat (type 2, not subscribed): silence.
+        changed = httpx.patch(
+            f"{senz.url}/api/v1/users/{subject_of(other['token'])}",
+            json={"language": "nb"},
+            headers=admin,
+        )
+        assert changed.status_code == 204
+        put(senz, account["token"], "off", {"serialNumber": account["serial"]})
+        changed = httpx.patch(
+            f"{senz.url}/api/v1/users/{subject}",
+            json={"temperatureScale": "Fahrenheit", "language": "nb-NO"},
+            headers=admin,
+        )
+        assert changed.status_code == 204
+        (notify,) = messages(ws)
+        assert notify["target"] == "Notify"
+        (item,) = notify["arguments"][0]
+        assert item["type"] == 1 and item["id"] == subject and item["timeStamp"].endswith("Z")
+    shown = httpx.get(
+        f"{senz.url}/api/v1/Account", headers={"Authorization": f"Bearer {account['token']}"}
+    ).json()
+    assert shown == {
+        "userName": account["email"],
+        "temperatureScale": "Fahrenheit",
+        "language": "nb-NO",
+    }
+
+
+def test_account_changes_are_validated_and_change_nothing_when_refused(senz: Stack) -> None:
+    account = owner_with_thermostat(senz)
+    admin = senz.auth("users:update")
+    url = f"{senz.url}/api/v1/users/{subject_of(account['token'])}"
+    for body in (
+        {"temperatureScale": "Kelvin"},
+        {"language": "not a language"},
+        {"name": ""},
+        {"nickname": "x"},
+        {"password": "short"},
+        {"language": 7},
+    ):
+        refused = httpx.patch(url, json=body, headers=admin)
+        assert refused.status_code == 400, (body, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    unknown = httpx.patch(
+        f"{senz.url}/api/v1/users/{uuid.uuid4()}", json={"language": "en"}, headers=admin
+    )
+    assert unknown.status_code == 404
+    assert (
+        httpx.patch(url, json={"language": "en"}, headers=senz.auth("users:read")).status_code
+        == 403
+    )
+    shown = httpx.get(
+        f"{senz.url}/api/v1/Account", headers={"Authorization": f"Bearer {account['token']}"}
+    ).json()
+    assert (shown["temperatureScale"], shown["language"]) == ("Celsius", "en")
+
+
+def test_the_cli_changes_settings_and_the_password(senz: Stack) -> None:
+    account = owner_with_thermostat(senz)
+    senz.cli(
+        "users",
+        "set",
+        "--email",
+        account["email"],
+        "--language",
+        "de",
+        "--password",
+        stdin="a new passphrase of length\n",
+    )
+    shown = httpx.get(
+        f"{senz.url}/api/v1/Account", headers={"Authorization": f"Bearer {account['token']}"}
+    ).json()
+    assert shown["language"] == "de"
+    client = json.loads(
+        senz.cli("clients", "create", "--name", "pw", "--grant-types", "password").stdout
+    )
+    for password, status in ((PASSWORD, 400), ("a new passphrase of length", 200)):
+        response = httpx.post(
+            f"{senz.url}/connect/token",
+            data={"grant_type": "password", "username": account["email"], "password": password},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        assert response.status_code == status, response.text
+    refused = senz.cli("users", "set", "--email", account["email"], "--language", "?", check=False)
+    assert refused.returncode == 2 and "language" in refused.stderr
 
 
 JS_CLIENTS = Path(__file__).parent / "js"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.context import CommandContext
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.identity.commands import (
     RecordLogin,
     RefreshTokenGrant,
@@ -16,6 +16,7 @@ from domain.identity.commands import (
     RegisterUser,
     RotateClientSecret,
     StartTokenGrant,
+    UpdateAccount,
 )
 from domain.identity.handlers import HANDLERS, RefreshOutcome
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
@@ -44,6 +45,29 @@ def test_users_are_keyed_by_lower_case_email_with_a_stable_subject() -> None:
         register_user(uow, "ADA@example.com")
     with pytest.raises(DomainError, match="e-mail"):
         register_user(uow, "not-an-email")
+
+
+def test_account_settings_change_only_what_is_given_and_only_when_different() -> None:
+    uow = MemoryUnitOfWork()
+    subject = register_user(uow)
+    user = uow.get(User, user_id("ada@example.com"))
+    assert user is not None
+    assert (user.temperature_scale, user.language) == ("Celsius", "en")
+    user.collect_events()  # as if saved
+    run(uow, UpdateAccount(subject=subject, temperature_scale="fahrenheit", context=CLI))
+    assert (user.name, user.temperature_scale, user.language) == ("Ada", "Fahrenheit", "en")
+    events = len(user.collect_events())
+    run(uow, UpdateAccount(subject=subject, temperature_scale="Fahrenheit", context=CLI))
+    assert events == 1 and not user.collect_events()  # the same value again: no event
+    for bad in (
+        UpdateAccount(subject=subject, temperature_scale="Kelvin", context=CLI),
+        UpdateAccount(subject=subject, language="english please", context=CLI),
+        UpdateAccount(subject=subject, name="  ", context=CLI),
+    ):
+        with pytest.raises(DomainError):
+            run(uow, bad)
+    with pytest.raises(NotFound):
+        run(uow, UpdateAccount(subject=str(uuid.uuid4()), language="nb", context=CLI))
 
 
 def test_five_failures_lock_the_account_and_success_clears_the_count() -> None:
