@@ -179,7 +179,12 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
     sessions = Sessions(
         box.derive_key("session-cookie"), secure=settings.issuer_url.startswith("https://")
     )
-    tokens = AccessTokens(keys, settings.issuer_url, settings.access_token_lifetime_seconds)
+    tokens = AccessTokens(
+        keys,
+        settings.issuer_url,
+        settings.access_token_lifetime_seconds,
+        settings.access_token_clock_skew_seconds,
+    )
     login_failures = FailureLimiter(
         settings.login_failures_per_address, settings.login_failure_window_seconds
     )

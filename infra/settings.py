@@ -51,6 +51,8 @@ class Settings:
     # distributed; the embedded deployment creates data_dir/master.key once.
     secret_key: str | None = None
     access_token_lifetime_seconds: int = 3600
+    # How far a resource server's clock may be from the issuer's when checking exp and iat.
+    access_token_clock_skew_seconds: int = 30
     refresh_token_lifetime_seconds: int = 15 * 24 * 3600
     client_secret_grace_seconds: int = 24 * 3600
     # Failed logins from one address within the window before it is refused for a while.

@@ -31,11 +31,12 @@ class MintedToken:
 
 
 class AccessTokens:
-    def __init__(self, keys: SigningKeys, issuer: str, lifetime: int) -> None:
+    def __init__(self, keys: SigningKeys, issuer: str, lifetime: int, clock_skew: int = 30) -> None:
         self._keys = keys
         self.issuer = issuer
         self.audience = f"{issuer}/resources"
         self.lifetime = lifetime
+        self._clock_skew = clock_skew
 
     def mint(
         self,
@@ -123,7 +124,7 @@ class AccessTokens:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
-                leeway=30,
+                leeway=self._clock_skew,
             )
         except jwt.PyJWTError as exc:
             raise InvalidAccessToken(str(exc)) from exc

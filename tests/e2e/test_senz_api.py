@@ -16,7 +16,7 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from pysenz import SENZAPI, AbstractSENZAuth
 
-from tests.e2e.conftest import Stack, build_stack
+from tests.e2e.conftest import Stack, build_stack, running_stack
 
 PASSWORD = "correct horse battery staple"
 
@@ -229,6 +229,28 @@ def test_burst_limit_answers_429_as_senz_does(limited: Stack) -> None:
         and third.text == "API calls quota exceeded! maximum admitted 2 per 1m."
     )
     assert int(third.headers["Retry-After"]) >= 1
+
+
+def test_an_expired_token_is_refused_by_rest_and_the_hub(tmp_path: Path) -> None:
+    env = {
+        "HUBLINE_ACCESS_TOKEN_LIFETIME_SECONDS": "2",
+        "HUBLINE_ACCESS_TOKEN_CLOCK_SKEW_SECONDS": "0",
+    }
+    with running_stack(tmp_path, env=env) as stack:
+        account = owner_with_thermostat(stack)
+        auth = {"Authorization": f"Bearer {account['token']}"}
+        assert httpx.get(f"{stack.url}/api/v1/Thermostat", headers=auth).status_code == 200
+        time.sleep(3)
+        expired = httpx.get(f"{stack.url}/api/v1/Thermostat", headers=auth)
+        assert expired.status_code == 401
+        assert "expired" in expired.json()["messages"][0].lower()
+        assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
+        assert (
+            put(stack, account["token"], "off", {"serialNumber": account["serial"]}).status_code
+            == 401
+        )
+        negotiate = httpx.post(f"{stack.url}/v1/changenotifications/negotiate", headers=auth)
+        assert negotiate.status_code == 401
 
 
 def test_a_hold_expires_across_a_restart(tmp_path: Path) -> None:
