@@ -179,6 +179,12 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
     sessions = Sessions(
         box.derive_key("session-cookie"), secure=settings.issuer_url.startswith("https://")
     )
+    if settings.log == "kafka" and settings.issuer is None:
+        log.warning(
+            "no HUBLINE_ISSUER: this node issues and accepts tokens as %s only; set the public"
+            " URL so that every node accepts every node's tokens",
+            settings.issuer_url,
+        )
     tokens = AccessTokens(
         keys,
         settings.issuer_url,

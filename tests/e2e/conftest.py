@@ -29,6 +29,7 @@ class Stack:
     workers: list[ServerProcess] = field(default_factory=list)
     # Secrets travel in the environment, never on command lines.
     env: dict[str, str] = field(default_factory=dict)
+    more_servers: list[Server] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -61,9 +62,21 @@ class Stack:
         raise RuntimeError(f"views did not catch up:\n{self.workers[-1].log_tail()}")
 
     def stop(self) -> None:
-        self.server.stop()
+        for server in (self.server, *self.more_servers):
+            server.stop()
         for worker in self.workers:
             worker.stop()
+
+    def add_server(self) -> Server:
+        """Another `serve` node on the same database and log (the distributed deployment)."""
+        port = free_port()
+        log_path = self.server.log_path.with_name(f"serve-{len(self.more_servers) + 2}.log")
+        server = Server(
+            "serve", ["serve", "--port", str(port), *self.flags], log_path, env=self.env, port=port
+        )
+        self.more_servers.append(server)
+        server.start()
+        return server
 
     def cli(self, *args: str, check: bool = True, stdin: str | None = None):  # type: ignore[no-untyped-def]
         return hubline(*args, *self.flags, check=check, stdin=stdin, env=self.env)

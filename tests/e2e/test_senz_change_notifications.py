@@ -21,6 +21,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.e2e.conftest import Stack
+from tests.e2e.server import Server
 from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
 
 RS = "\x1e"
@@ -110,7 +111,7 @@ def test_signalrcore_sample_receives_notify_for_a_mode_change(senz: Stack) -> No
 
 @contextmanager
 def raw_session(
-    stack: Stack, token: str, negotiate_version: int = 1
+    stack: Stack | Server, token: str, negotiate_version: int = 1
 ) -> Iterator[tuple[Any, Any, str]]:
     negotiated = httpx.post(
         f"{stack.url}/v1/changenotifications/negotiate?negotiateVersion={negotiate_version}",
@@ -203,16 +204,18 @@ def test_authentication_and_bad_handshakes(senz: Stack) -> None:
         assert json.loads(ws.recv(timeout=5).rstrip(RS))["type"] == 7  # Close, with the reason
 
 
+def subscribe(ws: Any, types: list[Any]) -> None:
+    ws.send(
+        json.dumps({"type": 1, "invocationId": "1", "target": "Subscribe", "arguments": [types]})
+        + RS
+    )
+    assert messages(ws)[0]["type"] == 3
+
+
 def test_others_are_not_told(senz: Stack) -> None:
     mine, theirs = owner_with_thermostat(senz), owner_with_thermostat(senz)
     with raw_session(senz, theirs["token"]) as (ws, _, _):
-        ws.send(
-            json.dumps(
-                {"type": 1, "invocationId": "1", "target": "Subscribe", "arguments": [["1", "2"]]}
-            )
-            + RS
-        )
-        messages(ws)
+        subscribe(ws, ["1", "2"])
         put(senz, mine["token"], "auto", {"serialNumber": mine["serial"]})
         time.sleep(1)
         ws.send(json.dumps({"type": 6}) + RS)
@@ -229,11 +232,7 @@ def test_account_settings_changes_notify_type_1_with_the_account_id(senz: Stack)
     subject = subject_of(account["token"])
     admin = senz.auth("users:update")
     with raw_session(senz, account["token"]) as (ws, _, _):
-        ws.send(
-            json.dumps({"type": 1, "invocationId": "1", "target": "Subscribe", "arguments": [[1]]})
-            + RS
-        )
-        assert messages(ws)[0]["type"] == 3
+        subscribe(ws, [1])
         # Someone else's account, and this user's thermostat (type 2, not subscribed): silence.
         changed = httpx.patch(
             f"{senz.url}/api/v1/users/{subject_of(other['token'])}",
