@@ -27,13 +27,19 @@ def senz(stack: Stack) -> Stack:
     return stack
 
 
-def owner_with_thermostat(
-    stack: Stack, scope: str = "openid restapi offline_access"
-) -> dict[str, str]:
+def new_owner(stack: Stack, room: str = "Living room") -> tuple[str, str]:
+    """A new user with one thermostat: their e-mail and its serial number."""
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     stack.cli("users", "create", "--email", email, "--name", "Owner", stdin=PASSWORD + "\n")
     serial = uuid.uuid4().hex[:8].upper()
-    stack.cli("thermostats", "add", "--serial", serial, "--owner", email, "--name", "Living room")
+    stack.cli("thermostats", "add", "--serial", serial, "--owner", email, "--name", room)
+    return email, serial
+
+
+def owner_with_thermostat(
+    stack: Stack, scope: str = "openid restapi offline_access"
+) -> dict[str, str]:
+    email, serial = new_owner(stack)
     client = json.loads(
         stack.cli(
             "clients",
