@@ -107,30 +107,57 @@ class CommandBus:
         self._on_commit = on_commit or (lambda position, saved: None)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        # Guards _thread against enqueueing: nothing is queued once stop has begun.
+        self._running = threading.Lock()
 
     # -- running -----------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="command-bus", daemon=True)
-            self._thread.start()
+        with self._running:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="command-bus", daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
+        with self._running:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
             self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        thread.join(timeout=30)
+        # Whatever was queued behind the stop is refused, not left waiting for ever.
+        while True:
+            try:
+                pending = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if pending is not None:
+                self._fail(pending, RuntimeError("the server is stopping"))
+
+    def _enqueue(self, pending: _Pending) -> bool:
+        with self._running:
+            if self._thread is None or threading.current_thread() is self._thread:
+                return False
+            self._queue.put(pending)
+            return True
 
     async def execute(self, command: Command) -> Any:
         """Queue a command for the next group commit; returns once it is durably stored."""
         pending = _Pending(command)
-        self._queue.put(pending)
+        if not self._enqueue(pending):
+            raise RuntimeError("the command bus is not running")
         return await asyncio.wrap_future(pending.future)
 
     def execute_now(self, command: Command) -> Any:
-        """Decide and save one command in the calling thread (CLI, tools)."""
+        """Run a command from synchronous code and wait until it is durably stored.
+
+        While the bus runs (a server), the command joins the next group commit, so that
+        worker threads (the OAuth endpoints) share transactions with everything else;
+        otherwise (CLI, tools) it is decided and saved in the calling thread.
+        """
         pending = _Pending(command)
-        self._process([pending])
+        if not self._enqueue(pending):
+            self._process([pending])
         return pending.future.result()
 
     def _run(self) -> None:
