@@ -31,6 +31,7 @@ from domain.commands import Command, Handler
 from domain.errors import ConcurrencyConflict
 from infra.event_store import HublineApplication
 from infra.metrics import APPEND_LATENCY, BATCH_SIZE, COMMANDS, EVENTS
+from infra.snapshots import Snapshotter
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -100,6 +101,7 @@ class CommandBus:
         on_commit: Callable[[int, list[str]], None] | None = None,
     ) -> None:
         self._app = app
+        self._snapshots = Snapshotter(app)
         self._handlers = dict(handlers)
         self._max_batch_size = max_batch_size
         # Told the log position and the ids of the aggregates saved, before any of the
@@ -245,6 +247,7 @@ class CommandBus:
         started = time.perf_counter()
         recordings = self._app.save(*aggregates)
         APPEND_LATENCY.observe(time.perf_counter() - started)
+        self._snapshots.after_save(aggregates, recordings)
         for recording in recordings:
             EVENTS.labels(type=type(recording.domain_event).__qualname__).inc()
         position = max((r.notification.id for r in recordings), default=0)

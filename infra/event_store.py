@@ -76,6 +76,8 @@ def persistence_environment(settings: Settings) -> dict[str, str]:
     cache = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)}
     if settings.aggregate_cache_size <= 0:
         cache = {}
+    # A snapshot store beside the events (infra/snapshots.py decides when to write one).
+    cache["IS_SNAPSHOTTING_ENABLED"] = "y"
     if settings.database is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return cache | {

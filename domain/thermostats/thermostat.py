@@ -36,7 +36,8 @@ class Thermostat(Aggregate):
         self.serial_number = serial_number
         self.owner = owner
         self.name = name
-        self.mode = Mode.AUTO
+        # Kept as SENZ's number (a Mode value), so the state is plain data for snapshots.
+        self.mode: int = Mode.AUTO.value
         self.set_point = DEFAULT_SET_POINT
         self.hold_until: datetime | None = None
         self.last_hold_set_point = DEFAULT_SET_POINT
@@ -62,7 +63,7 @@ class Thermostat(Aggregate):
         meta: Metadata,
     ) -> None:
         # Serial and owner ride along so that notifications need no view.
-        self.mode = Mode(mode)
+        self.mode = Mode(mode).value
         self.set_point = set_point
         self.hold_until = hold_until
         if mode == Mode.HOLD:
@@ -73,7 +74,7 @@ class Thermostat(Aggregate):
 
     @event("HoldExpired")
     def _hold_expired(self, serial_number: str, owner: str, set_point: int, meta: Metadata) -> None:
-        self.mode = Mode.AUTO
+        self.mode = Mode.AUTO.value
         self.set_point = set_point
         self.hold_until = None
 

@@ -1,0 +1,104 @@
+"""Snapshots: long-lived aggregates load cold from a snapshot plus the events after it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from domain.context import CommandContext
+from domain.deviceauth.commands import ClearDevicePublicKey, SetDevicePublicKey
+from domain.deviceauth.device_access import DeviceAccess, device_access_id
+from domain.identity.commands import RecordLogin, RegisterUser, UpdateAccount
+from domain.identity.user import User, user_id
+from domain.thermostats.commands import RegisterThermostat, SetMode
+from domain.thermostats.thermostat import Mode, Thermostat, thermostat_id
+from infra.command_bus import CommandBus
+from infra.composition import HANDLERS
+from infra.event_store import EventStore
+from infra.snapshots import DEFAULT_INTERVAL
+from tests.integration.running import settings_for
+
+CLI = CommandContext(actor_id="test", actor_kind="cli")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_a_thermostat_with_many_changes_loads_cold_from_its_snapshot(
+    deployment: dict[str, str],
+) -> None:
+    settings = settings_for(deployment)
+    store = EventStore(settings)
+    bus = CommandBus(store.app, HANDLERS)
+    owner = bus.execute_now(
+        RegisterUser(email="snap@example.com", name="S", password_hash="h", context=CLI)
+    )
+    bus.execute_now(RegisterThermostat(serial_number="SNAP1", owner=owner, name="", context=CLI))
+    for n in range(2 * DEFAULT_INTERVAL + 10):
+        bus.execute_now(
+            SetMode(
+                serial_number="SNAP1",
+                user=owner,
+                mode=Mode.HOLD if n % 2 else Mode.MANUAL,
+                temperature=1500 + n,
+                hold_until=NOW + timedelta(hours=1) if n % 2 else None,
+                now=NOW,
+                context=CLI,
+            )
+        )
+    hot = store.app.repository.get(thermostat_id("SNAP1"))
+    store.close()
+
+    cold_store = EventStore(settings)
+    try:
+        assert cold_store.app.snapshots is not None
+        (latest,) = cold_store.app.snapshots.get(thermostat_id("SNAP1"), desc=True, limit=1)
+        assert latest.originator_version == 2 * DEFAULT_INTERVAL
+        cold = cold_store.app.repository.get(thermostat_id("SNAP1"))
+        assert isinstance(cold, Thermostat)
+        assert cold.version == hot.version == 2 * DEFAULT_INTERVAL + 11
+        assert vars(cold) | {"_pending_events": []} == vars(hot) | {"_pending_events": []}
+        assert type(cold.mode) is type(hot.mode)
+    finally:
+        cold_store.close()
+
+
+def test_every_long_lived_kind_survives_a_snapshot_round_trip(
+    deployment: dict[str, str],
+) -> None:
+    """Kinds that gather events for ever: a snapshot is written and read back as the kind."""
+    settings = settings_for(deployment)
+    store = EventStore(settings)
+    bus = CommandBus(store.app, HANDLERS)
+    email = "kinds@example.com"
+    subject = bus.execute_now(RegisterUser(email=email, name="K", password_hash="h", context=CLI))
+    bus.execute_now(RegisterThermostat(serial_number="KIND1", owner=subject, name="", context=CLI))
+    key = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    for n in range(DEFAULT_INTERVAL):
+        bus.execute_now(RecordLogin(email=email, succeeded=n % 3 == 0, at=NOW, context=CLI))
+        bus.execute_now(
+            ClearDevicePublicKey(device_identifier="KIND-DEV", context=CLI)
+            if n % 2
+            else SetDevicePublicKey(device_identifier="KIND-DEV", public_key=key, context=CLI)
+        )
+        bus.execute_now(
+            UpdateAccount(subject=subject, language="nb" if n % 2 else "en", context=CLI)
+        )
+    expected = {
+        user_id(email): User,
+        device_access_id("KIND-DEV"): DeviceAccess,
+    }
+    try:
+        assert store.app.snapshots is not None
+        for aggregate_id, kind in expected.items():
+            snapshots = list(store.app.snapshots.get(aggregate_id))
+            assert snapshots, f"no snapshot of {kind.__name__}"
+            restored = snapshots[-1].mutate(None)  # type: ignore[attr-defined]
+            assert isinstance(restored, kind)
+    finally:
+        store.close()
