@@ -17,6 +17,7 @@ from domain.thermostats.thermostat import Mode, Thermostat, thermostat_id
 from infra.command_bus import CommandBus
 from infra.composition import HANDLERS
 from infra.event_store import EventStore
+from infra.settings import Settings
 from infra.snapshots import DEFAULT_INTERVAL
 from tests.integration.running import settings_for
 
@@ -24,15 +25,18 @@ CLI = CommandContext(actor_id="test", actor_kind="cli")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
+def store_with_user(settings: Settings, email: str) -> tuple[EventStore, CommandBus, str]:
+    store = EventStore(settings)
+    bus = CommandBus(store.app, HANDLERS)
+    subject = bus.execute_now(RegisterUser(email=email, name="S", password_hash="h", context=CLI))
+    return store, bus, str(subject)
+
+
 def test_a_thermostat_with_many_changes_loads_cold_from_its_snapshot(
     deployment: dict[str, str],
 ) -> None:
     settings = settings_for(deployment)
-    store = EventStore(settings)
-    bus = CommandBus(store.app, HANDLERS)
-    owner = bus.execute_now(
-        RegisterUser(email="snap@example.com", name="S", password_hash="h", context=CLI)
-    )
+    store, bus, owner = store_with_user(settings, "snap@example.com")
     bus.execute_now(RegisterThermostat(serial_number="SNAP1", owner=owner, name="", context=CLI))
     for n in range(2 * DEFAULT_INTERVAL + 10):
         bus.execute_now(
@@ -67,11 +71,8 @@ def test_every_long_lived_kind_survives_a_snapshot_round_trip(
     deployment: dict[str, str],
 ) -> None:
     """Kinds that gather events for ever: a snapshot is written and read back as the kind."""
-    settings = settings_for(deployment)
-    store = EventStore(settings)
-    bus = CommandBus(store.app, HANDLERS)
     email = "kinds@example.com"
-    subject = bus.execute_now(RegisterUser(email=email, name="K", password_hash="h", context=CLI))
+    store, bus, subject = store_with_user(settings_for(deployment), email)
     bus.execute_now(RegisterThermostat(serial_number="KIND1", owner=subject, name="", context=CLI))
     key = (
         Ed25519PrivateKey.generate()
