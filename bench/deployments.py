@@ -22,6 +22,7 @@ def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
         "--postgres", help="postgresql:// URL of a server to create a fresh database on"
     )
     parser.add_argument("--kafka", help="Kafka bootstrap host:port (with --postgres: distributed)")
+    parser.add_argument("--redis", help="redis:// URL for shared rate-limit counters")
 
 
 def deployment_flags(args: argparse.Namespace) -> dict[str, str]:
@@ -46,7 +47,7 @@ def deployment_flags(args: argparse.Namespace) -> dict[str, str]:
 
 def deployment_name(args: argparse.Namespace) -> str:
     if args.kafka:
-        return "distributed (PostgreSQL + Kafka)"
+        return "distributed (PostgreSQL + Kafka" + (" + Redis)" if args.redis else ")")
     return "PostgreSQL" if args.postgres else "embedded (SQLite)"
 
 
@@ -72,6 +73,8 @@ def running_deployment(
 ) -> Iterator[RunningDeployment]:
     flags = deployment_flags(args)
     env = dict(env or {})
+    if getattr(args, "redis", None):
+        env["HUBLINE_REDIS_URL"] = args.redis
     # The master key is a secret: it goes in the environment, not on command lines.
     if "secret_key" in flags:
         env["HUBLINE_SECRET_KEY"] = flags.pop("secret_key")

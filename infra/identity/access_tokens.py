@@ -8,7 +8,9 @@ made with our public key, or an id_token presented as an access token is refused
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import ECKey, RSAKey
 
 from infra.identity.signing_keys import ALGORITHMS, SigningKeys
+
+_VERIFIED_TOKENS_KEPT = 10_000
 
 
 class InvalidAccessToken(Exception):
@@ -37,6 +41,11 @@ class AccessTokens:
         self.audience = f"{issuer}/resources"
         self.lifetime = lifetime
         self._clock_skew = clock_skew
+        # Tokens whose signature and claims were verified, until they expire: a client
+        # presents the same token for an hour, and a signature check is most of a
+        # request's cost. Revocation is checked per request by the caller, not here.
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def mint(
         self,
@@ -102,6 +111,23 @@ class AccessTokens:
         return claims
 
     def validate(self, token: str) -> dict[str, Any]:
+        with self._verified_lock:
+            claims = self._verified.get(token)
+            if claims is not None:
+                self._verified.move_to_end(token)
+        if claims is None:
+            claims = self._verify(token)
+            with self._verified_lock:
+                self._verified[token] = claims
+                while len(self._verified) > _VERIFIED_TOKENS_KEPT:
+                    self._verified.popitem(last=False)
+        elif time.time() > claims["exp"] + self._clock_skew:
+            with self._verified_lock:
+                self._verified.pop(token, None)
+            raise InvalidAccessToken("Signature has expired")
+        return dict(claims)
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

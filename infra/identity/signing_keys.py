@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ class SigningKeys:
         self._decrypted: dict[str, PrivateKey] = {}
         self._public: dict[str, Any] = {}
         self._ring_cache: tuple[float, SigningKeyRing | None] | None = None
+        self._reloading = threading.Lock()
 
     def ensure(self) -> None:
         ring = self._ring()
@@ -125,11 +127,19 @@ class SigningKeys:
         # Read from the store at most every few seconds: a rotation on another node is
         # seen that quickly, and each token check does not cost a store read.
         now = time.monotonic()
-        if self._ring_cache is not None and now - self._ring_cache[0] < RING_CACHE_SECONDS:
-            return self._ring_cache[1]
-        ring = self._load_ring()
-        self._ring_cache = (now, ring)
-        return ring
+        cached = self._ring_cache
+        if cached is not None and now - cached[0] < RING_CACHE_SECONDS:
+            return cached[1]
+        # One thread reloads; the others go on with the ring they have rather than queue.
+        if not self._reloading.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[1]
+        try:
+            ring = self._load_ring()
+            self._ring_cache = (time.monotonic(), ring)
+            return ring
+        finally:
+            self._reloading.release()
 
     def _load_ring(self) -> SigningKeyRing | None:
         try:
