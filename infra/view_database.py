@@ -65,7 +65,14 @@ class ViewDatabase:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[ViewTransaction]:
         if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as pg_cursor:
+            # Pipeline mode: statements go out without waiting for each answer, so applying
+            # a batch of events costs a few round trips instead of one per statement.
+            with (
+                self._pool.connection() as conn,
+                conn.pipeline(),
+                conn.transaction(),
+                conn.cursor() as pg_cursor,
+            ):
                 yield _PostgresTransaction(pg_cursor)
             return
         db = self._sqlite()
