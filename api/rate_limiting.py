@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from infra.rate_limits import RateDecision, RateLimiter, reset_header
 
 
 async def check(limiter: RateLimiter, subject: str, client_id: str) -> RateDecision:
-    return await run_in_threadpool(limiter.hit, f"{subject}:{client_id}", datetime.now(UTC))
+    return await limiter.hit(f"{subject}:{client_id}", datetime.now(UTC))
 
 
 def allowed_headers(decision: RateDecision) -> dict[str, str]:

@@ -116,6 +116,8 @@ class Hub:
     async def stop(self) -> None:
         await self.hold_expiry.stop()
         await self.feed.stop()
+        if isinstance(self.rate_limiter, RedisRateLimiter):
+            await self.rate_limiter.close()
         self.bus.stop()
         if self.projection_thread is not None:
             self.projection_thread.stop()
@@ -152,15 +154,19 @@ class Hub:
             PROJECTION_POSITION.labels(projection=name).set(position)
             PROJECTION_LAG.labels(projection=name).set(max(0, head - position))
 
-    def ready(self) -> dict[str, bool]:
+    async def ready(self) -> dict[str, bool]:
+        checks = await asyncio.to_thread(self._store_and_log_ready)
+        if isinstance(self.rate_limiter, RedisRateLimiter):
+            checks["rate_limits"] = await self.rate_limiter.ping()
+        return checks
+
+    def _store_and_log_ready(self) -> dict[str, bool]:
         checks = {"store": False, "log": False}
         try:
             self.store.head()
             checks["store"] = True
         except Exception:
             log.exception("store not reachable")
-        if isinstance(self.rate_limiter, RedisRateLimiter):
-            checks["rate_limits"] = self.rate_limiter.ping()
         if self.settings.log == "embedded":
             checks["log"] = checks["store"]
         else:

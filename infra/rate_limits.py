@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,7 +58,9 @@ def parse_rules(text: str) -> tuple[RateRule, ...]:
 
 
 class RateLimiter(Protocol):
-    def hit(self, key: str, now: datetime) -> RateDecision: ...
+    """Counted on the event loop: in memory it is a dict update, in Redis one round trip."""
+
+    async def hit(self, key: str, now: datetime) -> RateDecision: ...
 
 
 class MemoryRateLimiter:
@@ -68,25 +69,24 @@ class MemoryRateLimiter:
     def __init__(self, rules: Sequence[RateRule], max_keys: int = 200_000) -> None:
         self._rules = tuple(rules)
         self._windows: dict[tuple[str, int], tuple[float, int]] = {}
-        self._lock = threading.Lock()
         self._max_keys = max_keys
 
-    def hit(self, key: str, now: datetime) -> RateDecision:
+    async def hit(self, key: str, now: datetime) -> RateDecision:
+        # No await inside: on one event loop the read-modify-write below is atomic.
         stamp = now.timestamp()
-        with self._lock:
-            if len(self._windows) > self._max_keys:
-                self._forget_closed(stamp)
-            counted: tuple[float, int] = (stamp, 0)
-            for rule in self._rules:
-                start, count = self._windows.get((key, rule.seconds), (stamp, 0))
-                if stamp >= start + rule.seconds:
-                    start, count = stamp, 0
-                count += 1
-                self._windows[(key, rule.seconds)] = (start, count)
-                counted = (start, count)
-                if count > rule.limit:
-                    return _decision(False, rule, counted)
-            return _decision(True, self._rules[-1], counted)
+        if len(self._windows) > self._max_keys:
+            self._forget_closed(stamp)
+        counted: tuple[float, int] = (stamp, 0)
+        for rule in self._rules:
+            start, count = self._windows.get((key, rule.seconds), (stamp, 0))
+            if stamp >= start + rule.seconds:
+                start, count = stamp, 0
+            count += 1
+            self._windows[(key, rule.seconds)] = (start, count)
+            counted = (start, count)
+            if count > rule.limit:
+                return _decision(False, rule, counted)
+        return _decision(True, self._rules[-1], counted)
 
     def _forget_closed(self, stamp: float) -> None:
         closed = [k for k, (start, _) in self._windows.items() if stamp >= start + k[1]]
@@ -122,27 +122,30 @@ class RedisRateLimiter:
     """Counters shared by every node of the distributed deployment."""
 
     def __init__(self, url: str, rules: Sequence[RateRule], prefix: str = "hubline:rate") -> None:
-        import redis
+        import redis.asyncio
 
         self._rules = tuple(rules)
         self._prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._redis.register_script(_HIT)
 
-    def hit(self, key: str, now: datetime) -> RateDecision:
+    async def hit(self, key: str, now: datetime) -> RateDecision:
         keys = [f"{self._prefix}:{key}:{rule.label}" for rule in self._rules]
         args: list[int] = [int(now.timestamp() * 1000)]
         for rule in self._rules:
             args += [rule.limit, rule.seconds * 1000]
-        allowed, index, start_ms, count = self._script(keys=keys, args=args)
+        allowed, index, start_ms, count = await self._script(keys=keys, args=args)
         rule = self._rules[int(index) - 1]
         return _decision(bool(allowed), rule, (int(start_ms) / 1000, int(count)))
 
-    def ping(self) -> bool:
+    async def ping(self) -> bool:
         try:
-            return bool(self._redis.ping())
+            return bool(await self._redis.ping())
         except Exception:
             return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
 
 
 def _decision(allowed: bool, rule: RateRule, window: tuple[float, int]) -> RateDecision:

@@ -19,7 +19,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The store and the log are reachable")
 async def readyz(request: Request) -> JSONResponse:
-    checks = await run_in_threadpool(hub_of(request).ready)
+    checks = await hub_of(request).ready()
     ready = all(checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},

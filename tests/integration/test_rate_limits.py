@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ import pytest
 
 from infra.rate_limits import (
     MemoryRateLimiter,
+    RateDecision,
     RateLimiter,
     RedisRateLimiter,
     parse_rules,
@@ -18,6 +20,13 @@ from infra.rate_limits import (
 from tests.conftest import IN_CI, REDIS_URL
 
 SENZ = parse_rules("50/1s,750/30m,20000/12h,250000/7d")
+LOOP = asyncio.new_event_loop()  # one loop for the module: a Redis client keeps to its loop
+
+
+def hit(limiter: RateLimiter, key: str, now: datetime) -> RateDecision:
+    return LOOP.run_until_complete(limiter.hit(key, now))
+
+
 T0 = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
 
@@ -42,20 +51,20 @@ def test_rules_parse_shortest_first() -> None:
 
 def test_burst_limit_blocks_the_51st_call_in_a_second(limiter: RateLimiter) -> None:
     key = f"user:{uuid.uuid4()}:client"
-    decisions = [limiter.hit(key, T0 + timedelta(milliseconds=n)) for n in range(51)]
+    decisions = [hit(limiter, key, T0 + timedelta(milliseconds=n)) for n in range(51)]
     assert all(d.allowed for d in decisions[:50])
     blocked = decisions[50]
     assert not blocked.allowed and blocked.rule.label == "1s"
     assert blocked.quota_message() == "API calls quota exceeded! maximum admitted 50 per 1s."
     assert blocked.retry_after_seconds(T0 + timedelta(milliseconds=50)) == 1
     # A new second opens a new burst window.
-    assert limiter.hit(key, T0 + timedelta(seconds=1, milliseconds=1)).allowed
+    assert hit(limiter, key, T0 + timedelta(seconds=1, milliseconds=1)).allowed
 
 
 def test_allowed_calls_describe_the_longest_window(limiter: RateLimiter) -> None:
     key = f"user:{uuid.uuid4()}:client"
-    first = limiter.hit(key, T0)
-    second = limiter.hit(key, T0 + timedelta(seconds=2))
+    first = hit(limiter, key, T0)
+    second = hit(limiter, key, T0 + timedelta(seconds=2))
     assert first.rule.label == "7d" and first.remaining == 249_999
     assert second.remaining == 249_998
     assert second.window_ends_at == T0 + timedelta(days=7)
@@ -65,15 +74,15 @@ def test_allowed_calls_describe_the_longest_window(limiter: RateLimiter) -> None
 def test_a_call_blocked_by_a_short_rule_is_not_counted_in_longer_ones(limiter: RateLimiter) -> None:
     key = f"user:{uuid.uuid4()}:client"
     for n in range(60):  # 10 of these are blocked by the 1s rule
-        limiter.hit(key, T0 + timedelta(milliseconds=n))
-    later = limiter.hit(key, T0 + timedelta(seconds=5))
+        hit(limiter, key, T0 + timedelta(milliseconds=n))
+    later = hit(limiter, key, T0 + timedelta(seconds=5))
     assert later.allowed and later.remaining == 250_000 - 51
 
 
 def test_the_thirty_minute_limit(limiter: RateLimiter) -> None:
     key = f"user:{uuid.uuid4()}:client"
     moments = [T0 + timedelta(seconds=2 * n) for n in range(751)]  # 1 call every 2 s
-    decisions = [limiter.hit(key, moment) for moment in moments]
+    decisions = [hit(limiter, key, moment) for moment in moments]
     assert all(d.allowed for d in decisions[:750])
     assert not decisions[750].allowed and decisions[750].rule.label == "30m"
     assert decisions[750].retry_after_seconds(moments[750]) == 30 * 60 - 1500
@@ -82,9 +91,9 @@ def test_the_thirty_minute_limit(limiter: RateLimiter) -> None:
 def test_users_of_one_client_do_not_share_counters(limiter: RateLimiter) -> None:
     client = uuid.uuid4().hex
     for n in range(51):
-        limiter.hit(f"alice:{client}", T0 + timedelta(milliseconds=n))
-    assert not limiter.hit(f"alice:{client}", T0 + timedelta(milliseconds=60)).allowed
-    assert limiter.hit(f"bob:{client}", T0 + timedelta(milliseconds=60)).allowed
+        hit(limiter, f"alice:{client}", T0 + timedelta(milliseconds=n))
+    assert not hit(limiter, f"alice:{client}", T0 + timedelta(milliseconds=60)).allowed
+    assert hit(limiter, f"bob:{client}", T0 + timedelta(milliseconds=60)).allowed
 
 
 def test_nodes_share_counters_through_redis() -> None:
@@ -95,5 +104,5 @@ def test_nodes_share_counters_through_redis() -> None:
     prefix = f"test:{uuid.uuid4().hex}"
     nodes = [RedisRateLimiter(REDIS_URL, SENZ, prefix=prefix) for _ in range(2)]
     key = "carol:client"
-    decisions = [nodes[n % 2].hit(key, T0 + timedelta(milliseconds=n)) for n in range(51)]
+    decisions = [hit(nodes[n % 2], key, T0 + timedelta(milliseconds=n)) for n in range(51)]
     assert [d.allowed for d in decisions].count(False) == 1 and not decisions[-1].allowed
