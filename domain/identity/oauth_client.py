@@ -49,20 +49,23 @@ class OAuthClient(Aggregate):
         self.scopes = list(scopes)
         # Current secret, and earlier ones that stay valid until their grace ends.
         self.secret_hash = secret_hash
-        self.retiring_secrets: list[tuple[str, datetime]] = []
+        # Hash -> valid until (plain data, so that the state survives a snapshot).
+        self.retiring_secrets: dict[str, datetime] = {}
 
     @event("SecretRotated")
     def rotate_secret(
         self, secret_hash: str, previous_valid_until: datetime, meta: Metadata
     ) -> None:
         if self.secret_hash is not None:
-            self.retiring_secrets = [
-                (h, until) for h, until in self.retiring_secrets if until > previous_valid_until
-            ] + [(self.secret_hash, previous_valid_until)]
+            self.retiring_secrets = {
+                h: until
+                for h, until in self.retiring_secrets.items()
+                if until > previous_valid_until
+            } | {self.secret_hash: previous_valid_until}
         self.secret_hash = secret_hash
 
     def secret_hashes_valid_at(self, now: datetime) -> list[str]:
-        valid = [h for h, until in self.retiring_secrets if now < until]
+        valid = [h for h, until in self.retiring_secrets.items() if now < until]
         return ([self.secret_hash] if self.secret_hash else []) + valid
 
 

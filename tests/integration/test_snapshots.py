@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from domain.context import CommandContext
 from domain.deviceauth.commands import ClearDevicePublicKey, SetDevicePublicKey
 from domain.deviceauth.device_access import DeviceAccess, device_access_id
-from domain.identity.commands import RecordLogin, RegisterUser, UpdateAccount
+from domain.identity.commands import (
+    RecordLogin,
+    RegisterClient,
+    RegisterUser,
+    RotateClientSecret,
+    UpdateAccount,
+)
+from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.user import User, user_id
 from domain.thermostats.commands import RegisterThermostat, SetMode
 from domain.thermostats.thermostat import Mode, Thermostat, thermostat_id
@@ -80,7 +87,27 @@ def test_every_long_lived_kind_survives_a_snapshot_round_trip(
         .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+    bus.execute_now(
+        RegisterClient(
+            client_id="kinds",
+            name="K",
+            public=False,
+            redirect_uris=(),
+            grant_types=("client_credentials",),
+            scopes=("restapi",),
+            secret_hash="s",
+            context=CLI,
+        )
+    )
     for n in range(DEFAULT_INTERVAL):
+        bus.execute_now(
+            RotateClientSecret(
+                client_id="kinds",
+                secret_hash=f"s{n}",
+                previous_valid_until=NOW + timedelta(minutes=n),
+                context=CLI,
+            )
+        )
         bus.execute_now(RecordLogin(email=email, succeeded=n % 3 == 0, at=NOW, context=CLI))
         bus.execute_now(
             ClearDevicePublicKey(device_identifier="KIND-DEV", context=CLI)
@@ -93,6 +120,7 @@ def test_every_long_lived_kind_survives_a_snapshot_round_trip(
     expected = {
         user_id(email): User,
         device_access_id("KIND-DEV"): DeviceAccess,
+        oauth_client_id("kinds"): OAuthClient,
     }
     try:
         assert store.app.snapshots is not None
