@@ -20,7 +20,7 @@ from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
 from infra.credentials import TokenAuthenticator
 from infra.event_store import EventStore
-from infra.failure_limiter import FailureLimiter
+from infra.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from infra.hold_expiry import HoldExpiry
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.directory import Directory
@@ -87,6 +87,12 @@ class Hub:
             record_use=self._record_token_use,
         )
         self.rate_limiter = _rate_limiter(settings)
+        self.device_failures = failure_limiter(
+            settings,
+            "device",
+            settings.device_auth_failures_per_window,
+            settings.device_auth_failure_window_seconds,
+        )
         self.hold_expiry = HoldExpiry(self)
         self.feed.add_listener(self.identity.grants.forget_changed)
 
@@ -118,6 +124,8 @@ class Hub:
         await self.feed.stop()
         if isinstance(self.rate_limiter, RedisRateLimiter):
             await self.rate_limiter.close()
+        if isinstance(self.device_failures, RedisFailureLimiter):
+            self.device_failures.close()
         self.bus.stop()
         if self.projection_thread is not None:
             self.projection_thread.stop()
@@ -197,8 +205,11 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
         settings.access_token_lifetime_seconds,
         settings.access_token_clock_skew_seconds,
     )
-    login_failures = FailureLimiter(
-        settings.login_failures_per_address, settings.login_failure_window_seconds
+    login_failures = failure_limiter(
+        settings,
+        "login",
+        settings.login_failures_per_address,
+        settings.login_failure_window_seconds,
     )
     return IdentityProvider(
         keys,
@@ -211,10 +222,24 @@ def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -
     )
 
 
+def failure_limiter(
+    settings: Settings, name: str, limit: int, window_seconds: float
+) -> FailureLimiter:
+    if settings.redis_url:
+        return RedisFailureLimiter(
+            settings.redis_url, name, limit, window_seconds, prefix=settings.redis_namespace
+        )
+    if settings.log == "kafka":
+        log.warning("no HUBLINE_REDIS_URL: each node counts failed %s attempts on its own", name)
+    return MemoryFailureLimiter(limit, window_seconds)
+
+
 def _rate_limiter(settings: Settings) -> RateLimiter:
     rules = parse_rules(settings.rate_limit_rules)
     if settings.redis_url:
-        return RedisRateLimiter(settings.redis_url, rules)
+        return RedisRateLimiter(
+            settings.redis_url, rules, prefix=f"{settings.redis_namespace}:rate"
+        )
     if settings.log == "kafka":
         log.warning("no HUBLINE_REDIS_URL: each node counts rate limits on its own")
     return MemoryRateLimiter(rules)

@@ -68,6 +68,11 @@ class Settings:
         return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
+    def redis_namespace(self) -> str:
+        """Key prefix in a shared Redis: one deployment (one log) does not see another's."""
+        return f"hubline:{self.kafka_topic}"
+
+    @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "hubline.sqlite"
 

@@ -23,7 +23,6 @@ from domain.errors import DomainError
 from gateways.devices.thermostat_session import find_thermostat, thermostat_session
 from gateways.json_frames import next_json_frame
 from gateways.websocket_auth import hub_of
-from infra.failure_limiter import FailureLimiter
 from infra.metrics import OPEN_CONNECTIONS
 
 log = logging.getLogger(__name__)
@@ -48,18 +47,6 @@ class AuthRejected(Exception):
         self.record = record
 
 
-def _limiter(websocket: WebSocket) -> FailureLimiter:
-    state = websocket.app.state
-    limiter: FailureLimiter | None = getattr(state, "device_failure_limiter", None)
-    if limiter is None:
-        settings = hub_of(websocket).settings
-        limiter = FailureLimiter(
-            settings.device_auth_failures_per_window, settings.device_auth_failure_window_seconds
-        )
-        state.device_failure_limiter = limiter
-    return limiter
-
-
 @router.websocket("/ws/devices/{deviceIdentifier}")
 async def device_socket(websocket: WebSocket, deviceIdentifier: str) -> None:
     await websocket.accept()
@@ -70,8 +57,8 @@ async def device_socket(websocket: WebSocket, deviceIdentifier: str) -> None:
         return
     address = websocket.client.host if websocket.client else "unknown"
     keys = (f"device:{identifier}", f"address:{address}")
-    limiter = _limiter(websocket)
-    wait = limiter.blocked(*keys)
+    limiter = hub_of(websocket).device_failures
+    wait = await asyncio.to_thread(limiter.blocked, *keys)
     if wait > 0:
         await _reject(
             websocket, f"too many failed attempts; retry in {int(wait) + 1} s", RATE_LIMITED
@@ -89,7 +76,7 @@ async def device_socket(websocket: WebSocket, deviceIdentifier: str) -> None:
             try:
                 await _challenge(websocket, identifier, context)
             except AuthRejected as rejected:
-                limiter.record_failure(*keys)
+                await asyncio.to_thread(limiter.record_failure, *keys)
                 if rejected.record:
                     await _record_refusal(websocket, identifier, rejected.reason, context)
                 await _reject(websocket, rejected.reason, REJECTED)

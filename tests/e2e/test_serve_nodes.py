@@ -2,7 +2,8 @@
 
 What one node accepts, the other shows, notifies and enforces: a mode change made through
 node A reaches a SignalR subscriber on node B and B's REST view; a grant revoked through
-A is refused by B; the SENZ rate limits count calls to both nodes together.
+A is refused by B; the SENZ rate limits and failed device challenges are counted for both
+nodes together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
+from gateways.devices.endpoint import RATE_LIMITED
 from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.device_client import connect_device
 from tests.e2e.server import Server
 from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
 from tests.e2e.test_senz_change_notifications import messages, raw_session, subscribe
@@ -112,3 +115,15 @@ def test_each_node_serves_on_when_the_other_stops(
         headers={"Authorization": f"Bearer {account['token']}"},
     ).json()
     assert shown["mode"] == 5
+
+
+def test_failed_device_challenges_count_on_every_node(nodes: tuple[Stack, Server]) -> None:
+    """Last in this module: it leaves 127.0.0.1 refused on the device gateway for a minute."""
+    a, b = nodes
+    for attempt in range(10):  # the default limit: 10 failures a minute per device and address
+        node = (a, b)[attempt % 2]
+        verdict = connect_device(node.ws_url, "NODES-UNKNOWN", None)
+        assert not verdict.accepted and verdict.close_code != RATE_LIMITED
+    for node in (a, b):
+        refused = connect_device(node.ws_url, "NODES-UNKNOWN", None)
+        assert refused.close_code == RATE_LIMITED
