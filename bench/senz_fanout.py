@@ -64,11 +64,13 @@ async def fan_out(server: Server, token: str, serial: str, clients: int, changes
     ready = asyncio.Event()
     arrivals: list[float] = []
     counter = [0]
+    rss_before = resident_kib(server)
     tasks = [
         asyncio.create_task(subscriber(hub_url, token, ready, arrivals, counter, clients))
         for _ in range(clients)
     ]
     await asyncio.wait_for(ready.wait(), 120)
+    rss_connected = resident_kib(server)
     latencies: list[float] = []
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}
@@ -94,6 +96,18 @@ async def fan_out(server: Server, token: str, serial: str, clients: int, changes
         f"Notify fan-out to {clients} clients: {len(latencies) / elapsed:,.0f} notifications/s "
         f"delivered; REST command to delivery p50 {p50:.0f} ms, p99 {p99:.0f} ms"
     )
+    print(
+        f"server memory: {rss_before / 1024:,.0f} MiB before, {rss_connected / 1024:,.0f} MiB "
+        f"with {clients} subscribed connections "
+        f"({(rss_connected - rss_before) / clients:,.1f} KiB each)"
+    )
+
+
+def resident_kib(server: Server) -> int:
+    """The serve process's resident set (VmRSS), from /proc."""
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
 
 
 def commands(server: Server, token: str, serials: list[str], seconds: int, in_flight: int) -> None:
