@@ -221,8 +221,11 @@ def _client_of(return_url: str) -> str | None:
     return values[0] if values else None
 
 
-@router.api_route(
-    "/connect/endsession", methods=["GET", "POST"], summary="End session (RP-Initiated Logout)"
+@router.get(
+    "/connect/endsession", name="end_session_get", summary="End session (RP-Initiated Logout)"
+)
+@router.post(
+    "/connect/endsession", name="end_session_post", summary="End session (RP-Initiated Logout)"
 )
 async def end_session(request: Request) -> Response:
     identity = hub_of(request).identity

@@ -84,7 +84,8 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={**dict(headers), **_NO_STORE})
 
 
-@router.api_route("/connect/userinfo", methods=["GET", "POST"], summary="UserInfo (OIDC Core §5.3)")
+@router.get("/connect/userinfo", name="userinfo_get", summary="UserInfo (OIDC Core §5.3)")
+@router.post("/connect/userinfo", name="userinfo_post", summary="UserInfo (OIDC Core §5.3)")
 async def userinfo(request: Request) -> Response:
     identity = hub_of(request).identity
     token_text = bearer_token(request.headers.get("authorization"))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import hub_of
 from api.problem import Problem
 from api.request_context import command_context
+from api.senz import schemas
 from api.senz.caller import Caller, senz_caller
 from domain.identity.user import User
 from domain.principals.permissions import Principal
@@ -25,6 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["SENZ"])
 Senz = Annotated[Caller, Depends(senz_caller)]
 _MODES = {"auto": Mode.AUTO, "manual": Mode.MANUAL, "hold": Mode.HOLD, "off": Mode.OFF}
 _VIEW = "thermostats"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
 
 
 def _thermostat(row: ThermostatRow) -> dict[str, Any]:
@@ -41,7 +45,12 @@ def _thermostat(row: ThermostatRow) -> dict[str, Any]:
     }
 
 
-@router.get("/Account", summary="The caller's account")
+@router.get(
+    "/Account",
+    summary="The caller's account",
+    response_model=schemas.Account,
+    responses=schemas.errors(401, 403, 429),
+)
 async def account(request: Request, caller: Senz) -> JSONResponse:
     user = await _user(request, caller)
     body = {
@@ -52,7 +61,12 @@ async def account(request: Request, caller: Senz) -> JSONResponse:
     return JSONResponse(body, headers=caller.rate_headers)
 
 
-@router.get("/Thermostat", summary="The caller's thermostats")
+@router.get(
+    "/Thermostat",
+    summary="The caller's thermostats",
+    response_model=list[schemas.Thermostat],
+    responses=schemas.errors(401, 403, 429),
+)
 async def thermostats(request: Request, caller: Senz) -> JSONResponse:
     hub = hub_of(request)
     await hub.fresh_views(_VIEW)
@@ -60,7 +74,12 @@ async def thermostats(request: Request, caller: Senz) -> JSONResponse:
     return JSONResponse([_thermostat(r) for r in rows], headers=caller.rate_headers)
 
 
-@router.get("/Thermostat/{serialNumber}", summary="One of the caller's thermostats")
+@router.get(
+    "/Thermostat/{serialNumber}",
+    summary="One of the caller's thermostats",
+    response_model=schemas.Thermostat,
+    responses=schemas.errors(401, 403, 404, 429),
+)
 async def thermostat(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
     hub = hub_of(request)
     await hub.fresh_views(_VIEW)
@@ -70,7 +89,18 @@ async def thermostat(request: Request, serialNumber: str, caller: Senz) -> JSONR
     return JSONResponse(_thermostat(row), headers=caller.rate_headers)
 
 
-@router.put("/Mode/{mode}", status_code=204, summary="Set a thermostat's mode")
+def _command(path: str, summary: str, body: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
+    """A PUT that reads its JSON body by hand (SENZ's rules) and answers 204."""
+    return router.put(
+        path,
+        status_code=204,
+        summary=summary,
+        responses=schemas.errors(400, 401, 403, 404, 415, 429),
+        openapi_extra=schemas.body(body),
+    )
+
+
+@_command("/Mode/{mode}", "Set a thermostat's mode: auto, manual, hold or off", schemas.ModeChange)
 async def set_mode(request: Request, mode: str, caller: Senz) -> Response:
     chosen = _MODES.get(mode.lower())
     if chosen is None:
@@ -151,7 +181,12 @@ def _optional_time(body: dict[str, Any], name: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-@router.get("/Thermostat/{serialNumber}/Schedule", summary="The weekly schedule Auto follows")
+@router.get(
+    "/Thermostat/{serialNumber}/Schedule",
+    summary="The weekly schedule Auto follows",
+    response_model=schemas.Schedule,
+    responses=schemas.errors(401, 403, 404, 429),
+)
 async def schedule(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
     directory = hub_of(request).identity.directory
     thermostat = await run_in_threadpool(directory.thermostat, serialNumber.upper())
@@ -160,9 +195,7 @@ async def schedule(request: Request, serialNumber: str, caller: Senz) -> JSONRes
     return JSONResponse({"entries": thermostat.schedule}, headers=caller.rate_headers)
 
 
-@router.put(
-    "/Thermostat/{serialNumber}/Schedule", status_code=204, summary="Set the weekly schedule"
-)
+@_command("/Thermostat/{serialNumber}/Schedule", "Set the weekly schedule", schemas.Schedule)
 async def set_schedule(request: Request, serialNumber: str, caller: Senz) -> Response:
     body = await _json_body(request)
     await hub_of(request).execute(

@@ -191,6 +191,11 @@ def test_userinfo_revocation_and_introspection(idp: Stack) -> None:
             headers={"Authorization": f"Bearer {token['access_token']}"},
         ).json()
         assert info["email"] == email and info["name"] == "Ada Lovelace"
+        posted = httpx.post(  # OIDC Core §5.3.1: UserInfo answers POST as well
+            f"{idp.url}/connect/userinfo",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        assert posted.json() == info
         basic = base64.b64encode(
             f"{client['client_id']}:{client['client_secret']}".encode()
         ).decode()
