@@ -76,6 +76,8 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         )
     )
     _install_error_mapping(app)
+    # `hubline serve` says goodbye to SignalR clients before uvicorn drops their sockets.
+    app.state.before_shutdown = signalr.close_all
     return app
 
 

@@ -110,13 +110,24 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from infra.asgi import create_app
 
-    uvicorn.run(
-        create_app(settings),
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            # uvicorn closes websockets before the app's own shutdown runs: speak first.
+            try:
+                await app.state.before_shutdown()
+            except Exception:
+                log.exception("could not close the SignalR connections cleanly")
+            await super().shutdown(sockets)
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         ws_max_size=1024 * 1024,
     )
+    Server(config).run()
     return 0
 
 

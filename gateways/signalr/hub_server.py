@@ -72,8 +72,10 @@ class HubConnection:
     async def ping(self) -> None:
         await self.send(messagepack.PING if self.binary else protocol.PING)
 
-    def close_message(self, error: str) -> str | bytes:
-        return messagepack.close(error) if self.binary else protocol.close(error)
+    def close_message(self, error: str | None, allow_reconnect: bool = False) -> str | bytes:
+        if self.binary:
+            return messagepack.close(error, allow_reconnect=allow_reconnect)
+        return protocol.close(error, allow_reconnect=allow_reconnect)
 
     def parse(self, payload: str | bytes) -> list[dict[str, Any]]:
         if self.binary:
@@ -104,6 +106,16 @@ class HubServer:
     def __init__(self, authenticate: Authenticator) -> None:
         self._authenticate = authenticate
         self._negotiations: dict[str, _Negotiation] = {}
+        self._connections: set[HubConnection] = set()
+
+    async def close_all(self) -> None:
+        """Before the server stops: tell every client it may reconnect (to another node),
+        as ASP.NET Core does on shutdown, rather than let its socket just drop."""
+        goodbye = [
+            _end(connection, connection.close_message(None, allow_reconnect=True))
+            for connection in list(self._connections)
+        ]
+        await asyncio.gather(*goodbye)
 
     def router_for(self, hub: Hub, *paths: str) -> APIRouter:
         router = APIRouter(tags=["SignalR"])
@@ -188,12 +200,14 @@ class HubServer:
         try:
             if not await _handshake(connection):
                 return
+            self._connections.add(connection)
             if hub.on_connected is not None:
                 await hub.on_connected(connection)
             await _run(connection, methods)
         except WebSocketDisconnect:
             pass
         finally:
+            self._connections.discard(connection)
             OPEN_CONNECTIONS.labels(gateway=f"signalr:{hub.path}").dec()
             if hub.on_disconnected is not None:
                 await hub.on_disconnected(connection)

@@ -88,8 +88,8 @@ def completion(invocation_id: str, result: Any = None, error: str | None = None)
     return frame([MessageType.COMPLETION, {}, invocation_id, _RESULT, result])
 
 
-def close(error: str | None = None) -> bytes:
-    return frame([MessageType.CLOSE, error, False])
+def close(error: str | None = None, allow_reconnect: bool = False) -> bytes:
+    return frame([MessageType.CLOSE, error, allow_reconnect])
 
 
 PING = frame([MessageType.PING])

@@ -20,7 +20,7 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.server import Server
 from tests.e2e.test_senz_api import PASSWORD, owner_with_thermostat, put
 
@@ -392,3 +392,15 @@ def test_signalrcore_over_the_messagepack_protocol(senz: Stack) -> None:
     finally:
         hub.stop()
     assert received[0]["type"] == 2 and received[0]["id"] == account["serial"]
+
+
+def test_a_stopping_server_tells_clients_they_may_reconnect(tmp_path: Path) -> None:
+    """SIGTERM: every SignalR client gets Close with allowReconnect (as ASP.NET Core sends on
+    shutdown), so its automatic reconnect moves it to another node instead of failing."""
+    with running_stack(tmp_path) as stack:
+        account = owner_with_thermostat(stack)
+        with raw_session(stack, account["token"]) as (ws, _, _):
+            subscribe(ws, [2])
+            stack.server.stop()
+            assert messages(ws) == [{"type": 7, "allowReconnect": True}]
+        assert "Application shutdown complete" in stack.server.log_tail()

@@ -62,3 +62,9 @@ def test_random_json_records_never_raise_anything_else() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         with contextlib.suppress(ProtocolError):
             protocol.parse_frames(text)
+
+
+def test_close_messages_carry_allow_reconnect_in_both_protocols() -> None:
+    assert protocol.close(None, allow_reconnect=True) == '{"type":7,"allowReconnect":true}\x1e'
+    data = messagepack.close(None, allow_reconnect=True)
+    assert msgpack.unpackb(data[1:]) == [MessageType.CLOSE, None, True]
