@@ -126,6 +126,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level,
         ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,
     )
     Server(config).run()
     return 0
