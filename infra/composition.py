@@ -66,7 +66,10 @@ class Hub:
         self.settings = settings
         self.store = EventStore(settings)
         self.views = ViewDatabase(settings)
-        self.runner = ProjectionRunner(self.views, all_projections())
+        # Distributed, the projection workers keep the views; this node only reads them.
+        self.runner = ProjectionRunner(
+            self.views, all_projections(), applies=settings.log == "embedded"
+        )
         self.projection_thread: EmbeddedProjectionThread | None = None
         self.feed: LogFeed
         if settings.log == "embedded":

@@ -206,6 +206,20 @@ class KafkaProjectionWorker:
         return consumer
 
     def run(self) -> None:
+        # A view the group's offsets say nothing about (new, or dropped for a new version)
+        # is brought up to the head from the store first; Kafka carries on from there, and
+        # positions already applied are skipped.
+        while not self._stopping.is_set():
+            try:
+                caught_up = self._runner.catch_up(self._store)
+                break
+            except Exception:
+                log.exception("catching up from the store failed; retrying")
+                self._stopping.wait(1.0)
+        else:
+            return
+        if caught_up:
+            log.info("caught up %s records from the store before consuming", caught_up)
         while not self._stopping.is_set():
             started = time.monotonic()
             try:

@@ -19,11 +19,16 @@ READ_BATCH = 1000
 
 
 class ProjectionRunner:
-    def __init__(self, views: ViewDatabase, projections: Sequence[Projection]) -> None:
+    def __init__(
+        self, views: ViewDatabase, projections: Sequence[Projection], applies: bool = True
+    ) -> None:
+        """`applies`: this process keeps the views up to date (embedded serve, projection
+        workers, the CLI), so it may drop a view of another version to rebuild it. A
+        distributed serve node only reads them and leaves that to the workers."""
         self.views = views
         self.projections = {p.name: p for p in projections}
         for projection in projections:
-            views.ensure(projection)
+            views.ensure(projection, may_rebuild=applies)
         self._applied = threading.Condition()
 
     def apply(self, records: Sequence[LogRecord], only: str | None = None) -> None:

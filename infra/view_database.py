@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -14,10 +15,16 @@ from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from projections.view_store import Projection, ViewTransaction
 
+log = logging.getLogger(__name__)
+
 _POSITIONS = (
     "CREATE TABLE IF NOT EXISTS projection_positions ("
     " projection TEXT NOT NULL, log_partition INTEGER NOT NULL, position BIGINT NOT NULL,"
     " PRIMARY KEY (projection, log_partition))"
+)
+_VERSIONS = (
+    "CREATE TABLE IF NOT EXISTS projection_versions ("
+    " projection TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 )
 
 
@@ -61,6 +68,7 @@ class ViewDatabase:
             self._pool = ConnectionPool(self._url, min_size=1, max_size=8, open=True)
         with schema_lock(self._url), self.transaction() as tx:
             tx.execute(_POSITIONS)
+            tx.execute(_VERSIONS)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[ViewTransaction]:
@@ -100,10 +108,42 @@ class ViewDatabase:
             self._local.conn = conn
         return conn
 
-    def ensure(self, projection: Projection) -> None:
+    def ensure(self, projection: Projection, may_rebuild: bool = True) -> bool:
+        """Create the view's tables; if they were made by another version of the view, drop
+        them and its positions first, so that it is rebuilt from position 0. True if so."""
         with schema_lock(self._url), self.transaction() as tx:
+            self.lock(tx, projection.name)
+            rows = tx.fetchall(
+                "SELECT version FROM projection_versions WHERE projection = ?",
+                (projection.name,),
+            )
+            # No row: a new view, or one from before versions were kept (taken as current).
+            stale = bool(rows) and int(rows[0][0]) != projection.version
+            if stale and not may_rebuild:
+                log.warning(
+                    "view %s is at version %s, this node's code at %s: a projection worker of"
+                    " this release rebuilds it",
+                    projection.name,
+                    rows[0][0],
+                    projection.version,
+                )
+                return False
+            if stale:
+                log.warning(
+                    "view %s is at version %s, the code at %s: rebuilding it from position 0",
+                    projection.name,
+                    rows[0][0],
+                    projection.version,
+                )
+                self._drop(tx, projection)
             for statement in projection.create_statements():
                 tx.execute(statement)
+            tx.execute(
+                "INSERT INTO projection_versions (projection, version) VALUES (?, ?)"
+                " ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+                (projection.name, projection.version),
+            )
+        return stale
 
     def lock(self, tx: ViewTransaction, name: str) -> None:
         """Serialise writers of one projection (two workers, or a rebuild beside a worker)."""
@@ -132,11 +172,14 @@ class ViewDatabase:
     def reset(self, projection: Projection) -> None:
         with self.transaction() as tx:
             self.lock(tx, projection.name)
-            for statement in projection.drop_statements():
-                tx.execute(statement)
-            tx.execute("DELETE FROM projection_positions WHERE projection = ?", (projection.name,))
+            self._drop(tx, projection)
             for statement in projection.create_statements():
                 tx.execute(statement)
+
+    def _drop(self, tx: ViewTransaction, projection: Projection) -> None:
+        for statement in projection.drop_statements():
+            tx.execute(statement)
+        tx.execute("DELETE FROM projection_positions WHERE projection = ?", (projection.name,))
 
     def close(self) -> None:
         if self._pool is not None:

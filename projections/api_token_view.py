@@ -1,6 +1,6 @@
 """API tokens as their owners list them: never the token, never its hash.
 
-The version in the name rebuilds the view from position 0 when its columns change.
+The "v2" in its name predates view versions; a change to its tables now raises `version`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class ApiTokenRow:
 
 class ApiTokenView:
     name = "api_tokens_v2"
+    version = 1
 
     def create_statements(self) -> list[str]:
         return [

@@ -29,6 +29,7 @@ class AuditFilter:
 
 class AuditView:
     name = "audit"
+    version = 1
 
     def create_statements(self) -> list[str]:
         return [

@@ -19,6 +19,7 @@ class DeviceAccessRow:
 
 class DeviceAccessView:
     name = "device_access"
+    version = 1
 
     def create_statements(self) -> list[str]:
         return [

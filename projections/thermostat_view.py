@@ -32,6 +32,7 @@ class ThermostatRow:
 
 class ThermostatView:
     name = "thermostats"
+    version = 1
 
     def create_statements(self) -> list[str]:
         return [

@@ -26,6 +26,7 @@ class UserRow:
 
 class UserView:
     name = "users"
+    version = 1
 
     def create_statements(self) -> list[str]:
         return [

@@ -22,6 +22,8 @@ class Projection(Protocol):
     """Builds one read model from the log. Applying an event must only touch its own tables."""
 
     name: str
+    # Raise it when the tables change: at start the view is dropped and rebuilt from 0.
+    version: int
 
     def create_statements(self) -> list[str]: ...
 
