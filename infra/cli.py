@@ -249,19 +249,20 @@ def _tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _runner(settings: Settings) -> Any:
+def _runner(settings: Settings, applies: bool) -> Any:
     from infra.composition import all_projections
     from infra.event_store import EventStore
     from infra.projection_runner import ProjectionRunner
     from infra.view_database import ViewDatabase
 
-    return EventStore(settings), ProjectionRunner(ViewDatabase(settings), all_projections())
+    views = ViewDatabase(settings)
+    return EventStore(settings), ProjectionRunner(views, all_projections(), applies=applies)
 
 
 def _projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    store, runner = _runner(settings)
+    store, runner = _runner(settings, applies=True)
     if args.name not in runner.projections:
         print(
             f"hubline: no projection {args.name!r}; known: {', '.join(runner.projections)}",
@@ -281,7 +282,7 @@ def _projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _projections_status(settings: Settings, args: argparse.Namespace) -> int:
-    store, runner = _runner(settings)
+    store, runner = _runner(settings, applies=False)  # looking changes nothing
     head = store.head()
     print(f"{'projection':<20} {'position':>10} {'lag':>10}")
     for name in runner.projections:
