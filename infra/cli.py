@@ -225,7 +225,7 @@ def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
 def _tokens_list(settings: Settings, args: argparse.Namespace) -> int:
     from projections.api_token_view import list_tokens
 
-    store, runner = _runner(settings)
+    store, runner = _runner(settings, applies=True)  # it brings the view up to date
     runner.catch_up(store)
     with runner.views.transaction(write=False) as tx:
         rows = list_tokens(tx)
