@@ -18,6 +18,7 @@ from domain.principals.commands import RecordApiTokenUse
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
+from infra.commit_signal import CommitAnnouncer
 from infra.credentials import TokenAuthenticator
 from infra.event_store import EventStore
 from infra.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
@@ -72,6 +73,7 @@ class Hub:
         )
         self.projection_thread: EmbeddedProjectionThread | None = None
         self.feed: LogFeed
+        self.commit_announcer: CommitAnnouncer | None = None
         if settings.log == "embedded":
             self.projection_thread = EmbeddedProjectionThread(self.runner, self.store)
             self.feed = EmbeddedLogFeed(self.store)
@@ -79,6 +81,8 @@ class Hub:
             from infra.kafka_log import KafkaLogFeed
 
             self.feed = KafkaLogFeed(settings, self.store)
+            if settings.database is not None:
+                self.commit_announcer = CommitAnnouncer(settings.database, settings.kafka_topic)
         self.bus = CommandBus(
             self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
         )
@@ -110,6 +114,8 @@ class Hub:
 
     def _committed(self, position: int, saved: list[str]) -> None:
         self.identity.grants.forget(saved)
+        if self.commit_announcer is not None:
+            self.commit_announcer.announce(position)
         if self.projection_thread is not None:
             self.projection_thread.wake(position)
         self.feed.wake(position)
@@ -132,6 +138,8 @@ class Hub:
         self.bus.stop()
         if self.projection_thread is not None:
             self.projection_thread.stop()
+        if self.commit_announcer is not None:
+            self.commit_announcer.close()
         self.views.close()
         self.store.close()
 

@@ -21,6 +21,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from infra.commit_signal import CommitListener
 from infra.event_store import EventStore
 from infra.log_feed import LogFeed
 from infra.projection_runner import ProjectionRunner
@@ -103,6 +104,15 @@ class KafkaRelay:
         self._store = store
         self._views = views
         self._stopping = threading.Event()
+        # Set by serve nodes' commit announcements (LISTEN/NOTIFY), so the relay need not
+        # wait out its idle poll.
+        self._committed = threading.Event()
+        self._listener: CommitListener | None = None
+        if settings.database is not None:
+            self._listener = CommitListener(
+                settings.database, settings.kafka_topic, self._committed
+            )
+            self._listener.start()
         with schema_lock(settings.database), views.transaction() as tx:
             tx.execute(_RELAY_POSITIONS)
         ensure_topic(settings)
@@ -154,6 +164,7 @@ class KafkaRelay:
 
     def run(self, idle_sleep: float = 0.02) -> None:
         while not self._stopping.is_set():
+            self._committed.clear()  # before reading, so a commit during the read wakes us
             try:
                 sent = self.relay_once()
             except Exception:
@@ -161,14 +172,17 @@ class KafkaRelay:
                 time.sleep(1)
                 continue
             if not sent:
-                # PostgreSQL gives the relay no commit signal it can share across
-                # processes cheaply; a short sleep when idle bounds the added latency.
-                self._stopping.wait(idle_sleep)
+                # Woken by a serve node's announcement; the short poll still catches
+                # writers that do not announce (the CLI) and lost announcements.
+                self._committed.wait(idle_sleep)
 
     def stop(self) -> None:
         self._stopping.set()
+        self._committed.set()
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         self._producer.close()
 
 
