@@ -12,6 +12,8 @@ import time
 from collections import deque
 from typing import Protocol
 
+from infra.redis_outage import RedisOutage
+
 
 class FailureLimiter(Protocol):
     def blocked(self, *keys: str) -> float:
@@ -105,22 +107,47 @@ class RedisFailureLimiter:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._blocked = self._redis.register_script(_BLOCKED)
         self._record = self._redis.register_script(_RECORD)
+        self._errors = (redis.RedisError, OSError)
+        self._outage = RedisOutage(f"failed {name} attempts")
+        self._fallback = MemoryFailureLimiter(limit, window_seconds)
 
     def blocked(self, *keys: str) -> float:
-        wait_ms = self._blocked(
-            keys=self._keys(keys), args=[_now_ms(), self._window_ms, self._limit]
-        )
+        if self._outage.ongoing():
+            return self._fallback.blocked(*keys)
+        try:
+            wait_ms = self._blocked(
+                keys=self._keys(keys), args=[_now_ms(), self._window_ms, self._limit]
+            )
+        except self._errors as exc:
+            self._outage.failed(exc)
+            return self._fallback.blocked(*keys)
+        self._outage.succeeded()
         return max(0.0, float(wait_ms) / 1000)
 
     def record_failure(self, *keys: str) -> None:
-        self._record(keys=self._keys(keys), args=[_now_ms(), self._window_ms, secrets.token_hex(8)])
+        if self._outage.ongoing():
+            self._fallback.record_failure(*keys)
+            return
+        try:
+            self._record(
+                keys=self._keys(keys), args=[_now_ms(), self._window_ms, secrets.token_hex(8)]
+            )
+        except self._errors as exc:
+            self._outage.failed(exc)
+            self._fallback.record_failure(*keys)
 
     def recent(self, key: str) -> int:
+        if self._outage.ongoing():
+            return self._fallback.recent(key)
         (full_key,) = self._keys((key,))
         pipe = self._redis.pipeline()
         pipe.zremrangebyscore(full_key, "-inf", _now_ms() - self._window_ms)
         pipe.zcard(full_key)
-        return int(pipe.execute()[1])
+        try:
+            return int(pipe.execute()[1])
+        except self._errors as exc:
+            self._outage.failed(exc)
+            return self._fallback.recent(key)
 
     def close(self) -> None:
         self._redis.close()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from infra.redis_outage import RedisOutage
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RULE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)([smhd])\s*$")
 
@@ -128,13 +130,24 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._redis.register_script(_HIT)
+        self._outage = RedisOutage("rate limits")
+        self._fallback = MemoryRateLimiter(rules)
 
     async def hit(self, key: str, now: datetime) -> RateDecision:
+        import redis
+
+        if self._outage.ongoing():
+            return await self._fallback.hit(key, now)
         keys = [f"{self._prefix}:{key}:{rule.label}" for rule in self._rules]
         args: list[int] = [int(now.timestamp() * 1000)]
         for rule in self._rules:
             args += [rule.limit, rule.seconds * 1000]
-        allowed, index, start_ms, count = await self._script(keys=keys, args=args)
+        try:
+            allowed, index, start_ms, count = await self._script(keys=keys, args=args)
+        except (redis.RedisError, OSError) as exc:
+            self._outage.failed(exc)
+            return await self._fallback.hit(key, now)
+        self._outage.succeeded()
         rule = self._rules[int(index) - 1]
         return _decision(bool(allowed), rule, (int(start_ms) / 1000, int(count)))
 

@@ -58,3 +58,12 @@ def test_nodes_share_one_window_through_redis() -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_with_redis_unreachable_failures_are_counted_on_this_node() -> None:
+    limiter = RedisFailureLimiter("redis://127.0.0.1:1/0", "test", 2, 60)
+    limiter.record_failure("address:c")
+    assert limiter.blocked("address:c") == 0 and limiter.recent("address:c") == 1
+    limiter.record_failure("address:c")
+    assert limiter.blocked("address:c") > 59
+    limiter.close()

@@ -106,3 +106,10 @@ def test_nodes_share_counters_through_redis() -> None:
     key = "carol:client"
     decisions = [hit(nodes[n % 2], key, T0 + timedelta(milliseconds=n)) for n in range(51)]
     assert [d.allowed for d in decisions].count(False) == 1 and not decisions[-1].allowed
+
+
+def test_with_redis_unreachable_limits_are_counted_on_this_node() -> None:
+    """A Redis outage must not become an API outage: the node counts on its own for now."""
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0", SENZ, prefix=f"test:{uuid.uuid4().hex}")
+    decisions = [hit(limiter, "dave:client", T0 + timedelta(milliseconds=n)) for n in range(51)]
+    assert all(d.allowed for d in decisions[:50]) and not decisions[50].allowed
