@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from domain.context import CommandContext
 from domain.deviceauth.commands import ClearDevicePublicKey, SetDevicePublicKey
 from domain.deviceauth.device_access import DeviceAccess, device_access_id
@@ -27,6 +24,7 @@ from infra.event_store import EventStore
 from infra.settings import Settings
 from infra.snapshots import DEFAULT_INTERVAL
 from tests.integration.running import settings_for
+from tests.keys import make_key
 
 CLI = CommandContext(actor_id="test", actor_kind="cli")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -81,12 +79,7 @@ def test_every_long_lived_kind_survives_a_snapshot_round_trip(
     email = "kinds@example.com"
     store, bus, subject = store_with_user(settings_for(deployment), email)
     bus.execute_now(RegisterThermostat(serial_number="KIND1", owner=subject, name="", context=CLI))
-    key = (
-        Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key = make_key("ed25519").pem
     bus.execute_now(
         RegisterClient(
             client_id="kinds",

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import time
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from domain.context import CommandContext
 from domain.deviceauth.commands import SetDevicePublicKey
 from infra.command_bus import CommandBus
@@ -19,6 +16,7 @@ from infra.view_database import ViewDatabase
 from projections.records import LogRecord
 from projections.view_store import ViewTransaction
 from tests.integration.running import Background, settings_for, start_relay
+from tests.keys import make_key
 
 CLI = CommandContext(actor_id="test", actor_kind="cli")
 COUNT = 30
@@ -63,12 +61,7 @@ class CountsV2(CountsV1):
 def write_events(settings: Settings) -> None:
     store = EventStore(settings)
     bus = CommandBus(store.app, HANDLERS)
-    key = (
-        Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key = make_key("ed25519").pem
     for n in range(COUNT):  # a device each: Registered and PublicKeySet
         bus.execute_now(
             SetDevicePublicKey(device_identifier=f"VERSIONS-{n}", public_key=key, context=CLI)
