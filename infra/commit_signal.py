@@ -22,27 +22,46 @@ def channel_for(topic: str) -> str:
 
 
 class CommitAnnouncer:
+    """Sends the announcements from its own thread: the bus thread only sets a flag, so a
+    slow or unreachable database never holds up a commit's answer. Commits that land
+    while one announcement is on its way are announced together."""
+
     def __init__(self, database_url: str, topic: str) -> None:
         self._url = database_url
         self._channel = channel_for(topic)
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._pending = threading.Event()
+        self._position = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="commit-announcer", daemon=True)
+        self._thread.start()
 
     def announce(self, position: int) -> None:
-        with self._lock:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=2)
-                self._conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(position)))
-            except psycopg.Error:
-                log.warning("could not announce commit %s; the relay will poll", position)
-                self._conn = None
+        self._position = position
+        self._pending.set()
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._stopping.set()
+        self._pending.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        conn: psycopg.Connection[tuple[object, ...]] | None = None
+        while True:
+            self._pending.wait()
+            if self._stopping.is_set():
+                break
+            self._pending.clear()
+            position = self._position
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self._url, autocommit=True, connect_timeout=2)
+                conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(position)))
+            except psycopg.Error:
+                log.warning("could not announce commit %s; the relay will poll", position)
+                conn = None
+                self._stopping.wait(1.0)  # a database that is down is not retried in a loop
+        if conn is not None:
+            conn.close()
 
 
 class CommitListener:
