@@ -65,8 +65,18 @@ _ERRORS = {
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Error responses in SENZ's {"messages": [...]} shape, for a route's `responses`."""
-    return {status: {"model": Messages, "description": _ERRORS[status]} for status in statuses}
+    """Error responses for a route's `responses`: SENZ's {"messages": [...]}, except 429,
+    which answers with AspNetCoreRateLimit's plain-text quota sentence."""
+    described: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        if status == 429:
+            described[status] = {
+                "description": _ERRORS[status],
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        else:
+            described[status] = {"model": Messages, "description": _ERRORS[status]}
+    return described
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
