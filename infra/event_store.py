@@ -71,22 +71,21 @@ class HublineApplication(Application[UUID]):
 
 
 def persistence_environment(settings: Settings) -> dict[str, str]:
-    # Commands load aggregates from an LRU cache fast-forwarded from the store: one query
-    # for the events since, instead of replaying a long-lived thermostat's whole history.
-    cache = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)}
-    if settings.aggregate_cache_size <= 0:
-        cache = {}
-    # A snapshot store beside the events (infra/snapshots.py decides when to write one).
-    cache["IS_SNAPSHOTTING_ENABLED"] = "y"
+    # A snapshot store beside the events (infra/snapshots.py decides when to write one),
+    # and an LRU cache of aggregates fast-forwarded from the store: a load reads the events
+    # since, instead of replaying a long-lived thermostat's whole history.
+    options = {"IS_SNAPSHOTTING_ENABLED": "y"}
+    if settings.aggregate_cache_size > 0:
+        options["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.database is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cache | {
+        return options | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     url = urlparse(settings.database)
-    return cache | {
+    return options | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "hubline",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
