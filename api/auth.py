@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problem import Problem
 from domain.principals.permissions import Principal
-from infra.composition import Hub
+from infra.root.services import Hub
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hubline"'}
 

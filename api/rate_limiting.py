@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi.responses import PlainTextResponse
 
-from infra.rate_limits import RateDecision, RateLimiter, reset_header
+from infra.limits.rate_limits import RateDecision, RateLimiter, reset_header
 
 
 async def check(limiter: RateLimiter, subject: str, client_id: str) -> RateDecision:

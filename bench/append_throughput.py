@@ -18,8 +18,8 @@ from bench.deployments import (
 from domain.context import CommandContext
 from domain.deviceauth.commands import SetDevicePublicKey
 from infra.command_bus import CommandBus
-from infra.composition import HANDLERS
-from infra.event_store import EventStore
+from infra.root.services import HANDLERS
+from infra.store.event_store import EventStore
 
 CONTEXT = CommandContext(actor_id="bench", actor_kind="bench")
 

@@ -17,10 +17,10 @@ from bench.deployments import (
     settings_from,
 )
 from infra.command_bus import CommandBus
-from infra.composition import HANDLERS, all_projections
-from infra.event_store import EventStore
-from infra.projection_runner import ProjectionRunner
-from infra.view_database import ViewDatabase
+from infra.root.services import HANDLERS, all_projections
+from infra.store.event_store import EventStore
+from infra.store.projection_runner import ProjectionRunner
+from infra.store.view_database import ViewDatabase
 
 
 def main() -> None:

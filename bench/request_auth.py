@@ -18,9 +18,9 @@ from pathlib import Path
 from domain.context import CommandContext
 from domain.identity.commands import RegisterUser
 from domain.principals.commands import IssueApiToken
-from infra.composition import Hub
-from infra.credentials import mint_token
-from infra.rate_limits import MemoryRateLimiter, RedisRateLimiter, parse_rules
+from infra.identity.credentials import mint_token
+from infra.limits.rate_limits import MemoryRateLimiter, RedisRateLimiter, parse_rules
+from infra.root.services import Hub
 from infra.settings import Settings
 
 CLI = CommandContext(actor_id="bench", actor_kind="bench")

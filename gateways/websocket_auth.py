@@ -8,7 +8,7 @@ from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 
 from domain.principals.permissions import Principal
-from infra.composition import Hub
+from infra.root.services import Hub
 
 
 def hub_of(websocket: WebSocket) -> Hub:

@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from infra.asgi import create_app
+    from infra.root.app import create_app
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: Any = None) -> None:
@@ -133,9 +133,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _relay(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.event_store import EventStore
-    from infra.kafka_log import KafkaRelay
-    from infra.view_database import ViewDatabase
+    from infra.log.kafka_relay import KafkaRelay
+    from infra.store.event_store import EventStore
+    from infra.store.view_database import ViewDatabase
 
     store, views = EventStore(settings), ViewDatabase(settings)
     relay = KafkaRelay(settings, store, views)
@@ -147,11 +147,11 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _project(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.composition import all_projections
-    from infra.event_store import EventStore
-    from infra.kafka_log import KafkaProjectionWorker
-    from infra.projection_runner import ProjectionRunner
-    from infra.view_database import ViewDatabase
+    from infra.log.kafka_worker import KafkaProjectionWorker
+    from infra.root.services import all_projections
+    from infra.store.event_store import EventStore
+    from infra.store.projection_runner import ProjectionRunner
+    from infra.store.view_database import ViewDatabase
 
     store = EventStore(settings)
     runner = ProjectionRunner(ViewDatabase(settings), all_projections())
@@ -177,15 +177,15 @@ _CLI_CONTEXT = CommandContext(actor_id="cli", actor_kind="cli")
 
 def _bus(settings: Settings) -> Any:
     from infra.command_bus import CommandBus
-    from infra.composition import HANDLERS
-    from infra.event_store import EventStore
+    from infra.root.services import HANDLERS
+    from infra.store.event_store import EventStore
 
     store = EventStore(settings)
     return CommandBus(store.app, HANDLERS)
 
 
 def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.credentials import mint_token
+    from infra.identity.credentials import mint_token
 
     try:
         permissions = parse_permissions(args.permissions)
@@ -197,8 +197,8 @@ def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
     )
     owner = None
     if args.owner:
-        from infra.event_store import EventStore
         from infra.identity.directory import Directory
+        from infra.store.event_store import EventStore
 
         user = Directory(EventStore(settings)).user_by_email(args.owner)
         if user is None:
@@ -250,10 +250,10 @@ def _tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _runner(settings: Settings, applies: bool) -> Any:
-    from infra.composition import all_projections
-    from infra.event_store import EventStore
-    from infra.projection_runner import ProjectionRunner
-    from infra.view_database import ViewDatabase
+    from infra.root.services import all_projections
+    from infra.store.event_store import EventStore
+    from infra.store.projection_runner import ProjectionRunner
+    from infra.store.view_database import ViewDatabase
 
     views = ViewDatabase(settings)
     return EventStore(settings), ProjectionRunner(views, all_projections(), applies=applies)
@@ -293,7 +293,7 @@ def _projections_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _events_export(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.event_store import EventStore
+    from infra.store.event_store import EventStore
     from projections.audit_view import redact
 
     store = EventStore(settings)

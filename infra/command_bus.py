@@ -29,9 +29,9 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.commands import Command, Handler
 from domain.errors import ConcurrencyConflict
-from infra.event_store import HublineApplication
 from infra.metrics import APPEND_LATENCY, BATCH_SIZE, COMMANDS, EVENTS
-from infra.snapshots import Snapshotter
+from infra.store.event_store import HublineApplication
+from infra.store.snapshots import Snapshotter
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)

@@ -52,11 +52,11 @@ from domain.identity.commands import (
 from domain.identity.commands import RefreshTokenGrant as RefreshCommand
 from domain.identity.handlers import RedeemOutcome, RefreshOutcome
 from infra.command_bus import CommandBus
-from infra.credentials import hash_token
-from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens
+from infra.identity.credentials import hash_token
 from infra.identity.directory import Directory
-from infra.passwords import verify_password
+from infra.identity.passwords import verify_password
+from infra.limits.failure_limiter import FailureLimiter
 
 SCOPES_SUPPORTED = ("openid", "profile", "email", "restapi", "offline_access")
 _DESCRIPTIONS = {

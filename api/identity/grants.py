@@ -41,7 +41,7 @@ from domain.identity.commands import (
     RequestDeviceAuthorization,
 )
 from domain.identity.device_authorization import normalise_user_code
-from infra.credentials import hash_token
+from infra.identity.credentials import hash_token
 
 if TYPE_CHECKING:
     from api.identity.authorization_server import HublineAuthorizationServer

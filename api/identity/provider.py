@@ -14,12 +14,12 @@ from api.identity.session import Sessions
 from domain.identity.commands import RevokeTokenGrant
 from domain.identity.token_grant import TokenGrant
 from infra.command_bus import CommandBus
-from infra.credentials import hash_token
-from infra.failure_limiter import FailureLimiter
 from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
+from infra.identity.credentials import hash_token
 from infra.identity.directory import Directory
 from infra.identity.grant_status import GrantStatus
 from infra.identity.signing_keys import SigningKeys
+from infra.limits.failure_limiter import FailureLimiter
 
 _CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
 

@@ -14,7 +14,7 @@ from api.problem import Problem
 from api.request_context import command_context
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import Principal, parse_permissions
-from infra.credentials import mint_token
+from infra.identity.credentials import mint_token
 from projections.api_token_view import ApiTokenRow, list_tokens
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["API tokens"])

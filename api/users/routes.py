@@ -14,7 +14,7 @@ from api.request_context import command_context
 from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import RegisterThermostat
-from infra.passwords import hash_password
+from infra.identity.passwords import hash_password
 from projections.user_view import UserRow, list_users
 
 router = APIRouter(prefix="/api/v1/users", tags=["Users"])

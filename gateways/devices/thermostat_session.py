@@ -22,7 +22,7 @@ from domain.errors import DomainError
 from domain.thermostats.commands import ReportThermostatState, SetThermostatOnline
 from domain.thermostats.thermostat import Thermostat
 from gateways.json_frames import next_json_frame
-from infra.composition import Hub
+from infra.root.services import Hub
 from projections.records import LogRecord
 
 log = logging.getLogger(__name__)

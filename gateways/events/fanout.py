@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 
 from domain.principals.permissions import Principal
-from infra.log_feed import LogFeed
+from infra.log.feed import LogFeed
 from projections.notifications import Notification, notifications_for
 from projections.records import LogRecord
 

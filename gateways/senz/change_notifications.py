@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.principals.permissions import Principal
 from gateways.signalr.hub_server import Hub, HubConnection, HubError
-from infra.composition import Hub as Hubline
 from infra.identity.access_tokens import InvalidAccessToken
+from infra.root.services import Hub as Hubline
 from projections.records import LogRecord
 
 log = logging.getLogger(__name__)

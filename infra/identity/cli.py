@@ -100,8 +100,8 @@ def add_parsers(
 
 def _hub_parts(settings: Settings) -> Any:
     from infra.command_bus import CommandBus
-    from infra.composition import HANDLERS
-    from infra.event_store import EventStore
+    from infra.root.services import HANDLERS
+    from infra.store.event_store import EventStore
 
     store = EventStore(settings)
     return store, CommandBus(store.app, HANDLERS)
@@ -113,7 +113,7 @@ def _fail(message: str) -> int:
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.passwords import hash_password
+    from infra.identity.passwords import hash_password
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
@@ -139,7 +139,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 def _set_user(settings: Settings, args: argparse.Namespace) -> int:
     from domain.identity.user import user_id
-    from infra.passwords import hash_password
+    from infra.identity.passwords import hash_password
 
     password_hash = None
     if args.password:
@@ -215,8 +215,8 @@ def _rotate_secret(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.identity.secret_box import SecretBox, master_key
     from infra.identity.signing_keys import SigningKeys
-    from infra.secret_box import SecretBox, master_key
 
     store, bus = _hub_parts(settings)
     keys = SigningKeys(
@@ -251,7 +251,7 @@ def _simulate_thermostats(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from infra.identity.directory import Directory
-    from infra.thermostat_simulator import provision, run
+    from infra.thermostats.simulator import provision, run
 
     store, bus = _hub_parts(settings)
     owner = Directory(store).user_by_email(args.owner)

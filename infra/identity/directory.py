@@ -15,8 +15,8 @@ from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import User, user_id
 from domain.thermostats.thermostat import Thermostat, thermostat_id
-from infra.credentials import hash_token
-from infra.event_store import EventStore
+from infra.identity.credentials import hash_token
+from infra.store.event_store import EventStore
 
 CLIENT_SECRET_BYTES = 32
 

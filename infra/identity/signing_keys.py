@@ -18,8 +18,8 @@ from domain.context import CommandContext
 from domain.identity.commands import AddSigningKey
 from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
 from infra.command_bus import CommandBus
-from infra.event_store import EventStore
-from infra.secret_box import SecretBox
+from infra.identity.secret_box import SecretBox
+from infra.store.event_store import EventStore
 
 ALGORITHMS = ("RS256", "ES256")
 RING_CACHE_SECONDS = 5.0

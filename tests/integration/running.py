@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from infra.composition import Hub, all_projections
-from infra.event_store import EventStore
-from infra.projection_runner import ProjectionRunner
+from infra.root.services import Hub, all_projections
 from infra.settings import Settings
-from infra.view_database import ViewDatabase
+from infra.store.event_store import EventStore
+from infra.store.projection_runner import ProjectionRunner
+from infra.store.view_database import ViewDatabase
 
 
 class Background:
@@ -37,7 +37,7 @@ def settings_for(flags: dict[str, str]) -> Settings:
 
 
 def start_relay(settings: Settings) -> Background:
-    from infra.kafka_log import KafkaRelay
+    from infra.log.kafka_relay import KafkaRelay
 
     relay = Background(KafkaRelay(settings, EventStore(settings), ViewDatabase(settings)))
     relay.start()
@@ -45,7 +45,7 @@ def start_relay(settings: Settings) -> Background:
 
 
 def start_worker(settings: Settings) -> Background:
-    from infra.kafka_log import KafkaProjectionWorker
+    from infra.log.kafka_worker import KafkaProjectionWorker
 
     runner = ProjectionRunner(ViewDatabase(settings), all_projections())
     worker = Background(KafkaProjectionWorker(settings, EventStore(settings), runner))

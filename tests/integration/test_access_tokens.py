@@ -10,8 +10,8 @@ from typing import Any
 import jwt
 import pytest
 
-from infra.composition import Hub
 from infra.identity.access_tokens import InvalidAccessToken
+from infra.root.services import Hub
 from infra.settings import Settings
 
 

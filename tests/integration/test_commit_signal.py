@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from infra.commit_signal import CommitAnnouncer, CommitListener
+from infra.log.commit_signal import CommitAnnouncer, CommitListener
 from tests.conftest import POSTGRES_URL, require_services
 
 

@@ -13,12 +13,12 @@ from domain.deviceauth.commands import RecordChallengePassed, SetDevicePublicKey
 from domain.deviceauth.device_access import DeviceAccess, device_access_id
 from domain.errors import DomainError
 from infra.command_bus import CommandBus
-from infra.composition import HANDLERS, all_projections
-from infra.event_store import EventStore
 from infra.metrics import BATCH_SIZE
-from infra.projection_runner import ProjectionRunner
+from infra.root.services import HANDLERS, all_projections
 from infra.settings import Settings
-from infra.view_database import ViewDatabase
+from infra.store.event_store import EventStore
+from infra.store.projection_runner import ProjectionRunner
+from infra.store.view_database import ViewDatabase
 from projections.device_access_view import get_device, list_devices
 from projections.records import LogRecord
 from tests.integration.running import eventually, running_hub, settings_for

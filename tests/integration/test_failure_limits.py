@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
+from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from tests.conftest import IN_CI, REDIS_URL
 
 

@@ -6,8 +6,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from infra.asgi import create_app
-from infra.composition import Hub
+from infra.root.app import create_app
+from infra.root.services import Hub
 from tests.integration.running import settings_for
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from infra.rate_limits import (
+from infra.limits.rate_limits import (
     MemoryRateLimiter,
     RateDecision,
     RateLimiter,

@@ -19,10 +19,10 @@ from domain.identity.user import User, user_id
 from domain.thermostats.commands import RegisterThermostat, SetMode
 from domain.thermostats.thermostat import Mode, Thermostat, thermostat_id
 from infra.command_bus import CommandBus
-from infra.composition import HANDLERS
-from infra.event_store import EventStore
+from infra.root.services import HANDLERS
 from infra.settings import Settings
-from infra.snapshots import DEFAULT_INTERVAL
+from infra.store.event_store import EventStore
+from infra.store.snapshots import DEFAULT_INTERVAL
 from tests.integration.running import settings_for
 from tests.keys import make_key
 

@@ -8,11 +8,11 @@ import time
 from domain.context import CommandContext
 from domain.deviceauth.commands import SetDevicePublicKey
 from infra.command_bus import CommandBus
-from infra.composition import HANDLERS
-from infra.event_store import EventStore
-from infra.projection_runner import ProjectionRunner
+from infra.root.services import HANDLERS
 from infra.settings import Settings
-from infra.view_database import ViewDatabase
+from infra.store.event_store import EventStore
+from infra.store.projection_runner import ProjectionRunner
+from infra.store.view_database import ViewDatabase
 from projections.records import LogRecord
 from projections.view_store import ViewTransaction
 from tests.integration.running import Background, settings_for, start_relay
@@ -106,7 +106,7 @@ def test_a_projection_worker_fills_a_new_view_from_the_store(
     settings = settings_for(deployment)
     if settings.log != "kafka":
         return  # the embedded runner always reads the store from the lowest position
-    from infra.kafka_log import KafkaProjectionWorker
+    from infra.log.kafka_worker import KafkaProjectionWorker
 
     relay = start_relay(settings)
     write_events(settings)

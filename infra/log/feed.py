@@ -1,7 +1,7 @@
 """The live tail of the log inside one process, handed to gateways in order.
 
 Each gateway node reads every record: the embedded feed tails the store and is woken
-by each commit; the Kafka feed (infra/kafka_log.py) reads every partition without a
+by each commit; the Kafka feed (infra/log/kafka_feed.py) reads every partition without a
 consumer group.
 """
 
@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
-from infra.event_store import EventStore
+from infra.store.event_store import EventStore
 from projections.records import LogRecord
 
 log = logging.getLogger(__name__)

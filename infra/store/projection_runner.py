@@ -7,9 +7,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from infra.event_store import EventStore
 from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
-from infra.view_database import ViewDatabase
+from infra.store.event_store import EventStore
+from infra.store.view_database import ViewDatabase
 from projections.records import LogRecord
 from projections.view_store import Projection
 

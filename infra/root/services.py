@@ -18,21 +18,21 @@ from domain.principals.commands import RecordApiTokenUse
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
-from infra.commit_signal import CommitAnnouncer
-from infra.credentials import TokenAuthenticator
-from infra.event_store import EventStore
-from infra.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
-from infra.hold_expiry import HoldExpiry
 from infra.identity.access_tokens import AccessTokens
+from infra.identity.credentials import TokenAuthenticator
 from infra.identity.directory import Directory
+from infra.identity.secret_box import SecretBox, master_key
 from infra.identity.signing_keys import SigningKeys
-from infra.log_feed import EmbeddedLogFeed, LogFeed
+from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
+from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
+from infra.log.commit_signal import CommitAnnouncer
+from infra.log.feed import EmbeddedLogFeed, LogFeed
 from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
-from infra.projection_runner import EmbeddedProjectionThread, ProjectionRunner
-from infra.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
-from infra.secret_box import SecretBox, master_key
 from infra.settings import Settings
-from infra.view_database import ViewDatabase
+from infra.store.event_store import EventStore
+from infra.store.projection_runner import EmbeddedProjectionThread, ProjectionRunner
+from infra.store.view_database import ViewDatabase
+from infra.thermostats.hold_expiry import HoldExpiry
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
@@ -78,7 +78,7 @@ class Hub:
             self.projection_thread = EmbeddedProjectionThread(self.runner, self.store)
             self.feed = EmbeddedLogFeed(self.store)
         else:
-            from infra.kafka_log import KafkaLogFeed
+            from infra.log.kafka_feed import KafkaLogFeed
 
             self.feed = KafkaLogFeed(settings, self.store)
             if settings.database is not None:
@@ -189,7 +189,7 @@ class Hub:
         if self.settings.log == "embedded":
             checks["log"] = checks["store"]
         else:
-            from infra.kafka_log import kafka_reachable
+            from infra.log.kafka_topic import kafka_reachable
 
             checks["log"] = kafka_reachable(self.settings)
         return checks

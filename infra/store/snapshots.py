@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
-from infra.event_store import HublineApplication
+from infra.store.event_store import HublineApplication
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from gateways.devices.endpoint import router as device_gateway
 from gateways.events.endpoint import router as event_gateway
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
-from infra.composition import Hub
+from infra.root.services import Hub
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)

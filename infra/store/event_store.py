@@ -19,8 +19,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from infra.schema_lock import schema_lock
 from infra.settings import Settings
+from infra.store.schema_lock import schema_lock
 from projections.records import LogRecord
 
 _EVENT_FIELDS_NOT_IN_PAYLOAD = ("originator_id", "originator_version", "timestamp")
@@ -71,7 +71,7 @@ class HublineApplication(Application[UUID]):
 
 
 def persistence_environment(settings: Settings) -> dict[str, str]:
-    # A snapshot store beside the events (infra/snapshots.py decides when to write one),
+    # A snapshot store beside the events (infra/store/snapshots.py decides when to write one),
     # and an LRU cache of aggregates fast-forwarded from the store: a load reads the events
     # since, instead of replaying a long-lived thermostat's whole history.
     options = {"IS_SNAPSHOTTING_ENABLED": "y"}

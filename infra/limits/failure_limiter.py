@@ -12,7 +12,7 @@ import time
 from collections import deque
 from typing import Protocol
 
-from infra.redis_outage import RedisOutage
+from infra.limits.redis_outage import RedisOutage
 
 
 class FailureLimiter(Protocol):

@@ -18,7 +18,7 @@ from domain.thermostats.commands import ExpireHold, FollowSchedule
 from projections.thermostat_view import expired_holds, thermostats_in_auto
 
 if TYPE_CHECKING:
-    from infra.composition import Hub
+    from infra.root.services import Hub
 
 log = logging.getLogger(__name__)
 _SCHEDULER = CommandContext(actor_id="thermostat-clock", actor_kind="system")

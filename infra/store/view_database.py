@@ -11,8 +11,8 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from infra.schema_lock import schema_lock
 from infra.settings import Settings
+from infra.store.schema_lock import schema_lock
 from projections.view_store import Projection, ViewTransaction
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.principals.api_token import ApiToken, api_token_id
 from domain.principals.permissions import Principal, permissions_for_access_token
-from infra.event_store import EventStore
+from infra.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ def hash_token(token: str) -> str:
     """The stored form of any secret we generate: API tokens, client secrets, refresh tokens.
 
     They carry 256 bits of randomness, so a fast hash is safe; a slow KDF would only
-    make every request slower. (Passwords, chosen by people, use Argon2: infra/passwords.py.)
+    make every request slower. (Passwords, chosen by people, use Argon2:
+    infra/identity/passwords.py.)
     """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

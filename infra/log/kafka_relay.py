@@ -1,0 +1,116 @@
+"""The relay: publishes the store's log to Kafka, in log order, at least once.
+
+It saves how far it got only after Kafka acknowledged; after a crash it re-sends from
+there, and consumers skip what they have seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kafka import KafkaProducer
+
+from infra.log.commit_signal import CommitListener
+from infra.log.kafka_topic import ensure_topic, headers_of
+from infra.settings import Settings
+from infra.store.event_store import EventStore
+from infra.store.schema_lock import schema_lock
+from infra.store.view_database import ViewDatabase
+
+log = logging.getLogger(__name__)
+
+_RELAY_POSITIONS = (
+    "CREATE TABLE IF NOT EXISTS relay_positions (topic TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+
+
+class KafkaRelay:
+    """Publishes the store's log to Kafka, in log order, at least once."""
+
+    def __init__(self, settings: Settings, store: EventStore, views: ViewDatabase) -> None:
+        self._settings = settings
+        self._store = store
+        self._views = views
+        self._stopping = threading.Event()
+        # Set by serve nodes' commit announcements (LISTEN/NOTIFY), so the relay need not
+        # wait out its idle poll.
+        self._committed = threading.Event()
+        self._listener: CommitListener | None = None
+        if settings.database is not None:
+            self._listener = CommitListener(
+                settings.database, settings.kafka_topic, self._committed
+            )
+            self._listener.start()
+        with schema_lock(settings.database), views.transaction() as tx:
+            tx.execute(_RELAY_POSITIONS)
+        ensure_topic(settings)
+        self._producer = KafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            max_in_flight_requests_per_connection=5,
+        )
+
+    def position(self) -> int:
+        with self._views.transaction() as tx:
+            rows = tx.fetchall(
+                "SELECT position FROM relay_positions WHERE topic = ?",
+                (self._settings.kafka_topic,),
+            )
+        return int(rows[0][0]) if rows else 0
+
+    def _save_position(self, position: int) -> None:
+        with self._views.transaction() as tx:
+            tx.execute(
+                "INSERT INTO relay_positions (topic, position) VALUES (?, ?)"
+                " ON CONFLICT (topic) DO UPDATE SET position = excluded.position",
+                (self._settings.kafka_topic, position),
+            )
+
+    def relay_once(self, limit: int = 1000) -> int:
+        start = self.position()
+        notifications = self._store.app.recorder.select_notifications(
+            start=start, limit=limit, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        futures = [
+            self._producer.send(
+                self._settings.kafka_topic,
+                key=str(n.originator_id).encode(),
+                value=n.state,
+                headers=headers_of(n),
+            )
+            for n in notifications
+        ]
+        self._producer.flush()
+        for future in futures:
+            future.get(timeout=30)  # raises if Kafka refused any of them
+        self._save_position(notifications[-1].id)
+        return len(notifications)
+
+    def run(self, idle_sleep: float = 0.02) -> None:
+        while not self._stopping.is_set():
+            self._committed.clear()  # before reading, so a commit during the read wakes us
+            try:
+                sent = self.relay_once()
+            except Exception:
+                log.exception("relay failed; retrying from the saved position")
+                time.sleep(1)
+                continue
+            if not sent:
+                # Woken by a serve node's announcement; the short poll still catches
+                # writers that do not announce (the CLI) and lost announcements.
+                self._committed.wait(idle_sleep)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._committed.set()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        self._producer.close()
