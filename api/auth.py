@@ -10,44 +10,36 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problem import Problem
 from domain.principals.permissions import Principal
-from infra.root.services import Hub
+from infra.identity.credentials import TokenAuthenticator, bearer_token
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hubline"'}
 
-
-def hub_of(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
+Dependency = Callable[[Request], Coroutine[Any, Any, Principal]]
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+class RequestAuthenticator:
+    """Who sends a request (an API token or an access token), as a FastAPI dependency."""
 
+    def __init__(self, authenticator: TokenAuthenticator) -> None:
+        self._authenticator = authenticator
 
-async def authenticate(request: Request) -> Principal:
-    # OpenShock's clients send API tokens in their own header.
-    token = bearer_token(request.headers.get("authorization")) or request.headers.get(
-        "open-shock-token"
-    )
-    if token is None:
-        raise Problem(401, "missing bearer token", headers=_CHALLENGE)
-    principal = await run_in_threadpool(hub_of(request).authenticator.principal_for, token)
-    if principal is None:
-        raise Problem(401, "the bearer token is not valid", headers=_CHALLENGE)
-    return principal
-
-
-def require(permission: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    async def dependency(request: Request) -> Principal:
-        principal = await authenticate(request)
-        if not principal.may(permission):
-            raise Problem(403, f"this credential lacks the permission {permission}")
-        request.state.principal = principal
+    async def authenticate(self, request: Request) -> Principal:
+        # OpenShock's clients send API tokens in their own header.
+        token = bearer_token(request.headers.get("authorization")) or request.headers.get(
+            "open-shock-token"
+        )
+        if token is None:
+            raise Problem(401, "missing bearer token", headers=_CHALLENGE)
+        principal = await run_in_threadpool(self._authenticator.principal_for, token)
+        if principal is None:
+            raise Problem(401, "the bearer token is not valid", headers=_CHALLENGE)
         return principal
 
-    return dependency
+    def require(self, permission: str) -> Dependency:
+        async def dependency(request: Request) -> Principal:
+            principal = await self.authenticate(request)
+            if not principal.may(permission):
+                raise Problem(403, f"this credential lacks the permission {permission}")
+            return principal
+
+        return dependency

@@ -20,7 +20,7 @@ from domain.identity.commands import RegisterUser
 from domain.principals.commands import IssueApiToken
 from infra.identity.credentials import mint_token
 from infra.limits.rate_limits import MemoryRateLimiter, RedisRateLimiter, parse_rules
-from infra.root.services import Hub
+from infra.root.services import Services
 from infra.settings import Settings
 
 CLI = CommandContext(actor_id="bench", actor_kind="bench")
@@ -43,14 +43,14 @@ def main() -> None:
     parser.add_argument("--redis")
     args = parser.parse_args()
     settings = Settings.load({"data_dir": Path(tempfile.mkdtemp()) / "data"}, environ={})
-    hub = Hub(settings)
-    hub.identity.keys.ensure()
+    hub = Services(settings)
+    hub.signing_keys.ensure()
     subject = hub.bus.execute_now(
         RegisterUser(
             email="b@example.com", name="B", password_hash="x", roles=("admin",), context=CLI
         )
     )
-    access = hub.identity.tokens.mint("bench-client", subject, "openid", grant_id=None).token
+    access = hub.access_tokens.mint("bench-client", subject, "openid", grant_id=None).token
     api_token, token_hash = mint_token()
     hub.bus.execute_now(
         IssueApiToken(
@@ -58,16 +58,16 @@ def main() -> None:
         )
     )
     fresh = [
-        hub.identity.tokens.mint("bench-client", subject, "openid", grant_id=None).token
+        hub.access_tokens.mint("bench-client", subject, "openid", grant_id=None).token
         for _ in range(2000)
     ]
     timed(
         "JWT access token, first use: signature and claims",
-        lambda: hub.identity.tokens.validate(fresh.pop()),
+        lambda: hub.access_tokens.validate(fresh.pop()),
     )
     timed(
         "JWT access token, used again (verified before)",
-        lambda: hub.identity.tokens.validate(access),
+        lambda: hub.access_tokens.validate(access),
     )
     timed(
         "JWT access token -> principal (with the user's roles)",

@@ -8,37 +8,31 @@ from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 
 from domain.principals.permissions import Principal
-from infra.root.services import Hub
-
-
-def hub_of(websocket: WebSocket) -> Hub:
-    hub: Hub = websocket.app.state.hub
-    return hub
+from infra.identity.credentials import TokenAuthenticator, bearer_token
 
 
 def token_of(websocket: WebSocket) -> str | None:
-    header = websocket.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
     return (
-        websocket.headers.get("open-shock-token")
+        bearer_token(websocket.headers.get("authorization"))
+        or websocket.headers.get("open-shock-token")
         or websocket.query_params.get("token")
         or websocket.query_params.get("access_token")
     )
 
 
-async def authenticate_websocket(websocket: WebSocket) -> Principal | None:
-    """The principal, or None after refusing the upgrade with 401."""
-    token = token_of(websocket)
-    principal = (
-        await asyncio.to_thread(hub_of(websocket).authenticator.principal_for, token)
-        if token
-        else None
-    )
-    if principal is None:
-        await refuse(websocket, 401, "missing or invalid token")
-    return principal
+class WebSocketAuthenticator:
+    def __init__(self, authenticator: TokenAuthenticator) -> None:
+        self._authenticator = authenticator
+
+    async def authenticate(self, websocket: WebSocket) -> Principal | None:
+        """The principal, or None after refusing the upgrade with 401."""
+        token = token_of(websocket)
+        principal = (
+            await asyncio.to_thread(self._authenticator.principal_for, token) if token else None
+        )
+        if principal is None:
+            await refuse(websocket, 401, "missing or invalid token")
+        return principal
 
 
 async def refuse(websocket: WebSocket, status: int, detail: str) -> None:

@@ -14,11 +14,13 @@ from uuid import UUID
 
 import orjson
 
-from domain.context import CommandContext
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import parse_permissions
+from infra.command_line import CLI_CONTEXT, Subcommand, fail
 from infra.identity import cli as identity_cli
+from infra.root import offline
 from infra.settings import Settings
+from infra.thermostats import cli as thermostats_cli
 
 log = logging.getLogger("hubline")
 
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = events.add_parser("export", parents=[common], help="write the log as NDJSON")
     export.add_argument("--after", type=int, default=0)
     _COMMANDS.update(identity_cli.add_parsers(commands, common))
+    _COMMANDS.update(thermostats_cli.add_parsers(commands, common))
     return parser
 
 
@@ -95,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.load(flags)
     except ValueError as exc:
-        print(f"hubline: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -133,12 +135,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _relay(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.log.kafka_relay import KafkaRelay
-    from infra.store.event_store import EventStore
-    from infra.store.view_database import ViewDatabase
-
-    store, views = EventStore(settings), ViewDatabase(settings)
-    relay = KafkaRelay(settings, store, views)
+    relay = offline.relay(settings)
     _stop_on_signal(relay.stop)
     log.info("relaying the log from position %s to %s", relay.position(), settings.kafka_topic)
     relay.run()
@@ -147,15 +144,7 @@ def _relay(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _project(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.log.kafka_worker import KafkaProjectionWorker
-    from infra.root.services import all_projections
-    from infra.store.event_store import EventStore
-    from infra.store.projection_runner import ProjectionRunner
-    from infra.store.view_database import ViewDatabase
-
-    store = EventStore(settings)
-    runner = ProjectionRunner(ViewDatabase(settings), all_projections())
-    worker = KafkaProjectionWorker(settings, store, runner)
+    worker = offline.projection_worker(settings)
     _stop_on_signal(worker.stop)
     log.info("projection worker consuming %s", settings.kafka_topic)
     worker.run()
@@ -172,48 +161,32 @@ def _stop_on_signal(stop: Any) -> None:
         signal.signal(signal.SIGINT, handler)
 
 
-_CLI_CONTEXT = CommandContext(actor_id="cli", actor_kind="cli")
-
-
-def _bus(settings: Settings) -> Any:
-    from infra.command_bus import CommandBus
-    from infra.root.services import HANDLERS
-    from infra.store.event_store import EventStore
-
-    store = EventStore(settings)
-    return CommandBus(store.app, HANDLERS)
-
-
 def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
     from infra.identity.credentials import mint_token
 
     try:
         permissions = parse_permissions(args.permissions)
     except ValueError as exc:
-        print(f"hubline: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     expires_at = (
         datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
     )
+    admin = offline.administration(settings)
     owner = None
     if args.owner:
-        from infra.identity.directory import Directory
-        from infra.store.event_store import EventStore
-
-        user = Directory(EventStore(settings)).user_by_email(args.owner)
+        user = admin.natural_keys.user_by_email(args.owner)
         if user is None:
-            print(f"hubline: no user {args.owner}", file=sys.stderr)
-            return 2
+            return fail(f"no user {args.owner}")
         owner = user.subject
     token, token_hash = mint_token()
-    token_id = _bus(settings).execute_now(
+    token_id = admin.bus.execute_now(
         IssueApiToken(
             name=args.name,
             token_hash=token_hash,
             permissions=permissions,
             expires_at=expires_at,
             owner=owner,
-            context=_CLI_CONTEXT,
+            context=CLI_CONTEXT,
         )
     )
     print(f"token id: {token_id}", file=sys.stderr)
@@ -225,9 +198,9 @@ def _tokens_create(settings: Settings, args: argparse.Namespace) -> int:
 def _tokens_list(settings: Settings, args: argparse.Namespace) -> int:
     from projections.api_token_view import list_tokens
 
-    store, runner = _runner(settings, applies=True)  # it brings the view up to date
-    runner.catch_up(store)
-    with runner.views.transaction(write=False) as tx:
+    views = offline.projections(settings, applies=True)  # it brings the view up to date
+    views.runner.catch_up(views.store)
+    with views.runner.views.transaction(write=False) as tx:
         rows = list_tokens(tx)
     for row in rows:
         state = "revoked" if row.revoked_at else "active"
@@ -242,33 +215,21 @@ def _tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
     try:
         token_id = UUID(args.token_id)
     except ValueError:
-        print("hubline: token id must be a UUID", file=sys.stderr)
-        return 2
-    _bus(settings).execute_now(RevokeApiToken(token_id=token_id, context=_CLI_CONTEXT))
+        return fail("token id must be a UUID")
+    offline.administration(settings).bus.execute_now(
+        RevokeApiToken(token_id=token_id, context=CLI_CONTEXT)
+    )
     print(f"revoked {token_id}", file=sys.stderr)
     return 0
-
-
-def _runner(settings: Settings, applies: bool) -> Any:
-    from infra.root.services import all_projections
-    from infra.store.event_store import EventStore
-    from infra.store.projection_runner import ProjectionRunner
-    from infra.store.view_database import ViewDatabase
-
-    views = ViewDatabase(settings)
-    return EventStore(settings), ProjectionRunner(views, all_projections(), applies=applies)
 
 
 def _projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    store, runner = _runner(settings, applies=True)
+    views = offline.projections(settings, applies=True)
+    store, runner = views.store, views.runner
     if args.name not in runner.projections:
-        print(
-            f"hubline: no projection {args.name!r}; known: {', '.join(runner.projections)}",
-            file=sys.stderr,
-        )
-        return 2
+        return fail(f"no projection {args.name!r}; known: {', '.join(runner.projections)}")
     head = store.head()
     with tqdm(total=head, desc=f"rebuilding {args.name}", unit="event", file=sys.stderr) as bar:
 
@@ -282,7 +243,8 @@ def _projections_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _projections_status(settings: Settings, args: argparse.Namespace) -> int:
-    store, runner = _runner(settings, applies=False)  # looking changes nothing
+    views = offline.projections(settings, applies=False)  # looking changes nothing
+    store, runner = views.store, views.runner
     head = store.head()
     print(f"{'projection':<20} {'position':>10} {'lag':>10}")
     for name in runner.projections:
@@ -293,10 +255,9 @@ def _projections_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _events_export(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.store.event_store import EventStore
     from projections.audit_view import redact
 
-    store = EventStore(settings)
+    store = offline.event_store(settings)
     position = args.after
     out = sys.stdout.buffer
     while True:
@@ -320,7 +281,7 @@ def _events_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS: dict[tuple[str, str | None], Any] = {
+_COMMANDS: dict[tuple[str, str | None], Subcommand] = {
     ("serve", None): _serve,
     ("relay", None): _relay,
     ("project", None): _project,

@@ -1,10 +1,11 @@
-"""Notification streams: who must be told what, derived from each event as it is logged."""
+"""Who is told what on the integrators' event socket: DEVICE_AUTH_UPDATE, by permission."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from domain.deviceauth.device_access import DeviceAccess
 from projections.records import LogRecord
 
 
@@ -16,22 +17,23 @@ class Notification:
     payload: dict[str, Any]
 
 
-_DEVICE_AUTH_CHANGES = {
-    "DeviceAccess.PublicKeySet",
-    "DeviceAccess.PublicKeyCleared",
-    "DeviceAccess.ChallengePassed",
-}
+_DEVICE_AUTH_CHANGES = (
+    DeviceAccess.PublicKeySet,
+    DeviceAccess.PublicKeyCleared,
+    DeviceAccess.ChallengePassed,
+)
 
 
 def notifications_for(record: LogRecord) -> list[Notification]:
-    if record.type in _DEVICE_AUTH_CHANGES or _is_unknown_attempt(record):
+    if isinstance(record.event, _DEVICE_AUTH_CHANGES) or _is_unknown_attempt(record):
         return [_device_auth_update(record)]
     return []
 
 
 def _is_unknown_attempt(record: LogRecord) -> bool:
     return (
-        record.type == "DeviceAccess.ConnectionRefused" and record.payload.get("public_key") is None
+        isinstance(record.event, DeviceAccess.ConnectionRefused)
+        and record.payload.get("public_key") is None
     )
 
 
@@ -41,9 +43,9 @@ def _device_auth_update(record: LogRecord) -> Notification:
     message: dict[str, Any] = {
         "type": "DEVICE_AUTH_UPDATE",
         "deviceIdentifier": payload["device_identifier"],
-        "unknown": record.type != "DeviceAccess.ChallengePassed",
+        "unknown": not isinstance(record.event, DeviceAccess.ChallengePassed),
         "position": record.position,
     }
-    if public_key is not None and record.type != "DeviceAccess.PublicKeyCleared":
+    if public_key is not None and not isinstance(record.event, DeviceAccess.PublicKeyCleared):
         message["publicKey"] = public_key
     return Notification(record.position, "deviceAuth:read", message)

@@ -54,9 +54,9 @@ from domain.identity.handlers import RedeemOutcome, RefreshOutcome
 from infra.command_bus import CommandBus
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.credentials import hash_token
-from infra.identity.directory import Directory
 from infra.identity.passwords import verify_password
 from infra.limits.failure_limiter import FailureLimiter
+from infra.store.natural_keys import NaturalKeys
 
 SCOPES_SUPPORTED = ("openid", "profile", "email", "restapi", "offline_access")
 _DESCRIPTIONS = {
@@ -72,14 +72,14 @@ _DESCRIPTIONS = {
 class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(
         self,
-        directory: Directory,
+        natural_keys: NaturalKeys,
         tokens: AccessTokens,
         bus: CommandBus,
         refresh_lifetime: int,
         login_failures: FailureLimiter,
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES_SUPPORTED))
-        self.directory = directory
+        self.natural_keys = natural_keys
         self.tokens = tokens
         self.bus = bus
         self.refresh_lifetime = refresh_lifetime
@@ -96,7 +96,7 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     # -- what authlib asks of a server ----------------------------------------------
 
     def query_client(self, client_id: str) -> Client | None:
-        found = self.directory.client(client_id)
+        found = self.natural_keys.client(client_id)
         return Client(found) if found is not None else None
 
     def create_oauth2_request(self, request: HublineRequest) -> HublineRequest:
@@ -131,7 +131,7 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         failures = self.login_failures.recent(address)
         if failures:
             time.sleep(min(2.0, 0.2 * failures))  # each failure makes the next try slower
-        user = self.directory.user_by_email(email)
+        user = self.natural_keys.user_by_email(email)
         if self.login_failures.blocked(address) > 0:
             verify_password(None, password)
             reason, ok = "too many failed logins from this address", False
@@ -252,7 +252,7 @@ class HublineAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         grant_id, _, secret = token.partition(".")
         if not secret or len(token) > 200:
             return None
-        grant = self.directory.grant(grant_id)
+        grant = self.natural_keys.grant(grant_id)
         if grant is None or grant.subject is None:
             return None
         # Validity (current, replaced, expired, revoked) is decided when rotating, in one

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import hub_of
+from api.identity.authorization_server import HublineAuthorizationServer
 from api.identity.oauth_models import HublineRequest, Principal
 from api.identity.pages import (
     consent_page,
@@ -22,14 +22,15 @@ from api.identity.pages import (
     login_page,
     signed_out_page,
 )
-from api.identity.session import Session
-from api.identity.token_requests import read_form, request_context
+from api.identity.session import Session, Sessions
+from api.identity.token_requests import read_form
 from domain.errors import DomainError
 from domain.identity.commands import DecideDeviceAuthorization, GrantConsent
 from domain.identity.user import User
-from infra.identity.access_tokens import InvalidAccessToken
-
-router = APIRouter(tags=["Identity"])
+from infra.command_bus import CommandBus
+from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
+from infra.request_context import command_context
+from infra.store.natural_keys import NaturalKeys
 
 _LOGIN = "/account/login"
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -37,89 +38,11 @@ _AUTHORIZE_PATH = "/connect/authorize"
 _DEVICE_PATH = "/device"
 
 
-@router.get(_AUTHORIZE_PATH, summary="Authorization endpoint", response_class=HTMLResponse)
-async def authorize_get(request: Request) -> Response:
-    return await _authorize(request, dict(request.query_params), consent=None)
-
-
-@router.post(_AUTHORIZE_PATH, summary="Authorization endpoint (form)", response_class=HTMLResponse)
-async def authorize_post(request: Request) -> Response:
-    form = await read_form(request)
-    consent = form.pop("consent", None)
-    csrf = form.pop("csrf", None)
-    identity = hub_of(request).identity
-    if consent is not None and not identity.sessions.csrf_valid(request, csrf):
-        return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
-    return await _authorize(request, form, consent=consent)
-
-
-async def _authorize(request: Request, params: dict[str, str], consent: str | None) -> Response:
-    identity = hub_of(request).identity
-    session = identity.sessions.read(request)
-    user = await run_in_threadpool(_session_user, request, session)
-    principal = Principal(user, session.auth_time) if user and session else None
-    oauth_request = _oauth_request(request, params)
-    try:
-        grant = await run_in_threadpool(identity.server.get_consent_grant, oauth_request, principal)
-    except OAuth2Error as error:
-        return _error_response(identity, oauth_request, error)
-
-    if principal is None or grant.prompt == "login" or _too_old(params, session):
-        if params.get("prompt") == "none":
-            return _error_response(identity, oauth_request, _login_required(grant))
-        return _to_login(params)
-
-    scopes = (oauth_request.payload.scope or "").split()
-    client = grant.client
-    if consent == "deny":
-        return _finish(identity, oauth_request, principal=None)
-    if consent == "allow":
-        await run_in_threadpool(
-            identity.bus.execute_now,
-            GrantConsent(
-                subject=principal.get_user_id(),
-                client_id=client.get_client_id(),
-                scopes=tuple(scopes),
-                context=request_context(request),
-            ),
-        )
-        return _finish(identity, oauth_request, principal)
-    if (
-        principal.user.has_consented(client.get_client_id(), scopes)
-        and params.get("prompt") != "consent"
-    ):
-        return _finish(identity, oauth_request, principal)
-    if params.get("prompt") == "none":
-        return _error_response(identity, oauth_request, _consent_required(grant))
-    response = HTMLResponse("", headers=_NO_STORE)
-    csrf = identity.sessions.csrf_token(request, response)
-    response.body = consent_page(client.aggregate.name, scopes, params, csrf).encode()
-    response.headers["content-length"] = str(len(response.body))
-    return response
-
-
-def _finish(identity: Any, oauth_request: HublineRequest, principal: Principal | None) -> Response:
-    # authlib answers access_denied when there is no user, a code otherwise.
-    status, body, headers = identity.server.create_authorization_response(
-        oauth_request, grant_user=principal
-    )
-    return _as_response(status, body, headers)
-
-
 def _as_response(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
     header_map = {**dict(headers), **_NO_STORE}
     if isinstance(body, str):
         return HTMLResponse(body, status, header_map)
     return Response(status_code=status, headers=header_map)
-
-
-def _error_response(identity: Any, oauth_request: HublineRequest, error: OAuth2Error) -> Response:
-    if error.redirect_uri:
-        status, body, headers = identity.server.handle_error_response(oauth_request, error)
-        return _as_response(status, body, headers)
-    # No trustworthy redirect URI: tell the person, never the (unverified) client.
-    message = error.get_error_description() or error.error
-    return HTMLResponse(error_page(message), 400, _NO_STORE)
 
 
 def _login_required(grant: Any) -> OAuth2Error:
@@ -148,61 +71,6 @@ def _to_login(params: dict[str, str]) -> Response:
     return RedirectResponse(f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE)
 
 
-def _session_user(request: Request, session: Session | None) -> User | None:
-    if session is None:
-        return None
-    return hub_of(request).identity.directory.user_by_subject(session.subject)
-
-
-def _oauth_request(request: Request, params: dict[str, str]) -> HublineRequest:
-    identity = hub_of(request).identity
-    return HublineRequest(
-        method="GET",
-        uri=identity.tokens.issuer + _AUTHORIZE_PATH + "?" + urlencode(params),
-        headers=request.headers,
-        form={},
-        args=params,
-        context=request_context(request),
-    )
-
-
-@router.get(_LOGIN, summary="Login page", response_class=HTMLResponse)
-async def login_get(request: Request) -> Response:
-    return _login_form(request, _safe_return_url(request.query_params.get("ReturnUrl")))
-
-
-@router.post(_LOGIN, summary="Log in", response_class=HTMLResponse)
-async def login_post(request: Request) -> Response:
-    identity = hub_of(request).identity
-    form = await read_form(request)
-    return_url = _safe_return_url(form.get("ReturnUrl"))
-    if not identity.sessions.csrf_valid(request, form.get("csrf")):
-        return _login_form(request, return_url, "The form expired; please sign in again.")
-    email = form.get("email", "")[:254]
-    principal = await run_in_threadpool(
-        identity.server.check_password,
-        email,
-        form.get("password", ""),
-        request_context(request),
-        _client_of(return_url),
-    )
-    if principal is None:
-        return _login_form(request, return_url, "Wrong e-mail or password.", email, status=401)
-    response = RedirectResponse(return_url, 302, _NO_STORE)
-    identity.sessions.start(response, principal.get_user_id())
-    return response
-
-
-def _login_form(
-    request: Request, return_url: str, error: str | None = None, email: str = "", status: int = 200
-) -> Response:
-    response = HTMLResponse("", status, _NO_STORE)
-    csrf = hub_of(request).identity.sessions.csrf_token(request, response)
-    response.body = login_page(return_url, csrf, error, email).encode()
-    response.headers["content-length"] = str(len(response.body))
-    return response
-
-
 def _safe_return_url(raw: str | None) -> str:
     """Only back into our own authorize endpoint: never an open redirect."""
     if not raw or len(raw) > 4096:
@@ -221,82 +89,214 @@ def _client_of(return_url: str) -> str | None:
     return values[0] if values else None
 
 
-@router.get(
-    "/connect/endsession", name="end_session_get", summary="End session (RP-Initiated Logout)"
-)
-@router.post(
-    "/connect/endsession", name="end_session_post", summary="End session (RP-Initiated Logout)"
-)
-async def end_session(request: Request) -> Response:
-    identity = hub_of(request).identity
-    params = dict(request.query_params)
-    if request.method == "POST":
-        params |= await read_form(request)
-    target = await run_in_threadpool(_post_logout_target, request, params)
-    response: Response
-    if target is None:
-        response = HTMLResponse(signed_out_page(), 200, _NO_STORE)
-    else:
-        response = RedirectResponse(target, 302, _NO_STORE)
-    identity.sessions.end(response)
-    return response
+def sign_in_router(
+    server: HublineAuthorizationServer,
+    sessions: Sessions,
+    tokens: AccessTokens,
+    natural_keys: NaturalKeys,
+    bus: CommandBus,
+) -> APIRouter:
+    """Authorization, login, logout and device approval: the pages a person signs in on."""
+    router = APIRouter(tags=["Identity"])
 
+    @router.get(_AUTHORIZE_PATH, summary="Authorization endpoint", response_class=HTMLResponse)
+    async def authorize_get(request: Request) -> Response:
+        return await _authorize(request, dict(request.query_params), consent=None)
 
-def _post_logout_target(request: Request, params: dict[str, str]) -> str | None:
-    """Only back to a redirect URI registered by the client the id_token_hint names."""
-    identity = hub_of(request).identity
-    wanted, hint = params.get("post_logout_redirect_uri"), params.get("id_token_hint")
-    if not wanted or not hint:
-        return None
-    try:
-        claims = identity.tokens.id_token_hint(hint)
-    except InvalidAccessToken:
-        return None
-    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-    for client_id in audiences:
-        client = identity.directory.client(str(client_id))
-        if client is not None and wanted in client.redirect_uris:
-            state = params.get("state")
-            return wanted + (
-                ("&" if "?" in wanted else "?") + urlencode({"state": state}) if state else ""
+    @router.post(
+        _AUTHORIZE_PATH, summary="Authorization endpoint (form)", response_class=HTMLResponse
+    )
+    async def authorize_post(request: Request) -> Response:
+        form = await read_form(request)
+        consent = form.pop("consent", None)
+        csrf = form.pop("csrf", None)
+        if consent is not None and not sessions.csrf_valid(request, csrf):
+            return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
+        return await _authorize(request, form, consent=consent)
+
+    async def _authorize(request: Request, params: dict[str, str], consent: str | None) -> Response:
+        session = sessions.read(request)
+        user = await run_in_threadpool(_session_user, session)
+        principal = Principal(user, session.auth_time) if user and session else None
+        oauth_request = _oauth_request(request, params)
+        try:
+            grant = await run_in_threadpool(server.get_consent_grant, oauth_request, principal)
+        except OAuth2Error as error:
+            return _error_response(oauth_request, error)
+
+        if principal is None or grant.prompt == "login" or _too_old(params, session):
+            if params.get("prompt") == "none":
+                return _error_response(oauth_request, _login_required(grant))
+            return _to_login(params)
+
+        scopes = (oauth_request.payload.scope or "").split()
+        client = grant.client
+        if consent == "deny":
+            return _finish(oauth_request, principal=None)
+        if consent == "allow":
+            await run_in_threadpool(
+                bus.execute_now,
+                GrantConsent(
+                    subject=principal.get_user_id(),
+                    client_id=client.get_client_id(),
+                    scopes=tuple(scopes),
+                    context=command_context(request),
+                ),
             )
-    return None
+            return _finish(oauth_request, principal)
+        if (
+            principal.user.has_consented(client.get_client_id(), scopes)
+            and params.get("prompt") != "consent"
+        ):
+            return _finish(oauth_request, principal)
+        if params.get("prompt") == "none":
+            return _error_response(oauth_request, _consent_required(grant))
+        response = HTMLResponse("", headers=_NO_STORE)
+        csrf = sessions.csrf_token(request, response)
+        response.body = consent_page(client.aggregate.name, scopes, params, csrf).encode()
+        response.headers["content-length"] = str(len(response.body))
+        return response
 
-
-@router.get(_DEVICE_PATH, summary="Approve a device's sign-in (RFC 8628 §3.3)")
-async def device_get(request: Request) -> Response:
-    identity = hub_of(request).identity
-    user_code = request.query_params.get("user_code", "")[:20]
-    session = identity.sessions.read(request)
-    if session is None:
-        return_url = f"{_DEVICE_PATH}?{urlencode({'user_code': user_code})}"
-        return RedirectResponse(f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE)
-    response = HTMLResponse("", headers=_NO_STORE)
-    csrf = identity.sessions.csrf_token(request, response)
-    response.body = device_page(user_code, csrf).encode()
-    response.headers["content-length"] = str(len(response.body))
-    return response
-
-
-@router.post(_DEVICE_PATH, summary="Approve or deny a device's sign-in")
-async def device_post(request: Request) -> Response:
-    identity = hub_of(request).identity
-    form = await read_form(request)
-    session = identity.sessions.read(request)
-    if session is None or not identity.sessions.csrf_valid(request, form.get("csrf")):
-        return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
-    try:
-        await run_in_threadpool(
-            identity.bus.execute_now,
-            DecideDeviceAuthorization(
-                user_code=form.get("user_code", "")[:20],
-                subject=session.subject,
-                approve=form.get("decision") == "allow",
-                auth_time=session.auth_time,
-                at=datetime.now(UTC),
-                context=request_context(request),
-            ),
+    def _finish(oauth_request: HublineRequest, principal: Principal | None) -> Response:
+        # authlib answers access_denied when there is no user, a code otherwise.
+        status, body, headers = server.create_authorization_response(
+            oauth_request, grant_user=principal
         )
-    except DomainError as exc:
-        return HTMLResponse(error_page(str(exc)), 400, _NO_STORE)
-    return HTMLResponse(device_done_page(form.get("decision") == "allow"), 200, _NO_STORE)
+        return _as_response(status, body, headers)
+
+    def _error_response(oauth_request: HublineRequest, error: OAuth2Error) -> Response:
+        if error.redirect_uri:
+            status, body, headers = server.handle_error_response(oauth_request, error)
+            return _as_response(status, body, headers)
+        # No trustworthy redirect URI: tell the person, never the (unverified) client.
+        message = error.get_error_description() or error.error
+        return HTMLResponse(error_page(message), 400, _NO_STORE)
+
+    def _session_user(session: Session | None) -> User | None:
+        if session is None:
+            return None
+        return natural_keys.user_by_subject(session.subject)
+
+    def _oauth_request(request: Request, params: dict[str, str]) -> HublineRequest:
+        return HublineRequest(
+            method="GET",
+            uri=tokens.issuer + _AUTHORIZE_PATH + "?" + urlencode(params),
+            headers=request.headers,
+            form={},
+            args=params,
+            context=command_context(request),
+        )
+
+    @router.get(_LOGIN, summary="Login page", response_class=HTMLResponse)
+    async def login_get(request: Request) -> Response:
+        return _login_form(request, _safe_return_url(request.query_params.get("ReturnUrl")))
+
+    @router.post(_LOGIN, summary="Log in", response_class=HTMLResponse)
+    async def login_post(request: Request) -> Response:
+        form = await read_form(request)
+        return_url = _safe_return_url(form.get("ReturnUrl"))
+        if not sessions.csrf_valid(request, form.get("csrf")):
+            return _login_form(request, return_url, "The form expired; please sign in again.")
+        email = form.get("email", "")[:254]
+        principal = await run_in_threadpool(
+            server.check_password,
+            email,
+            form.get("password", ""),
+            command_context(request),
+            _client_of(return_url),
+        )
+        if principal is None:
+            return _login_form(request, return_url, "Wrong e-mail or password.", email, status=401)
+        response = RedirectResponse(return_url, 302, _NO_STORE)
+        sessions.start(response, principal.get_user_id())
+        return response
+
+    def _login_form(
+        request: Request,
+        return_url: str,
+        error: str | None = None,
+        email: str = "",
+        status: int = 200,
+    ) -> Response:
+        response = HTMLResponse("", status, _NO_STORE)
+        csrf = sessions.csrf_token(request, response)
+        response.body = login_page(return_url, csrf, error, email).encode()
+        response.headers["content-length"] = str(len(response.body))
+        return response
+
+    @router.get(
+        "/connect/endsession", name="end_session_get", summary="End session (RP-Initiated Logout)"
+    )
+    @router.post(
+        "/connect/endsession", name="end_session_post", summary="End session (RP-Initiated Logout)"
+    )
+    async def end_session(request: Request) -> Response:
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params |= await read_form(request)
+        target = await run_in_threadpool(_post_logout_target, params)
+        response: Response
+        if target is None:
+            response = HTMLResponse(signed_out_page(), 200, _NO_STORE)
+        else:
+            response = RedirectResponse(target, 302, _NO_STORE)
+        sessions.end(response)
+        return response
+
+    def _post_logout_target(params: dict[str, str]) -> str | None:
+        """Only back to a redirect URI registered by the client the id_token_hint names."""
+        wanted, hint = params.get("post_logout_redirect_uri"), params.get("id_token_hint")
+        if not wanted or not hint:
+            return None
+        try:
+            claims = tokens.id_token_hint(hint)
+        except InvalidAccessToken:
+            return None
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        for client_id in audiences:
+            client = natural_keys.client(str(client_id))
+            if client is not None and wanted in client.redirect_uris:
+                state = params.get("state")
+                return wanted + (
+                    ("&" if "?" in wanted else "?") + urlencode({"state": state}) if state else ""
+                )
+        return None
+
+    @router.get(_DEVICE_PATH, summary="Approve a device's sign-in (RFC 8628 §3.3)")
+    async def device_get(request: Request) -> Response:
+        user_code = request.query_params.get("user_code", "")[:20]
+        session = sessions.read(request)
+        if session is None:
+            return_url = f"{_DEVICE_PATH}?{urlencode({'user_code': user_code})}"
+            return RedirectResponse(
+                f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE
+            )
+        response = HTMLResponse("", headers=_NO_STORE)
+        csrf = sessions.csrf_token(request, response)
+        response.body = device_page(user_code, csrf).encode()
+        response.headers["content-length"] = str(len(response.body))
+        return response
+
+    @router.post(_DEVICE_PATH, summary="Approve or deny a device's sign-in")
+    async def device_post(request: Request) -> Response:
+        form = await read_form(request)
+        session = sessions.read(request)
+        if session is None or not sessions.csrf_valid(request, form.get("csrf")):
+            return HTMLResponse(error_page("The form expired; start again."), 400, _NO_STORE)
+        try:
+            await run_in_threadpool(
+                bus.execute_now,
+                DecideDeviceAuthorization(
+                    user_code=form.get("user_code", "")[:20],
+                    subject=session.subject,
+                    approve=form.get("decision") == "allow",
+                    auth_time=session.auth_time,
+                    at=datetime.now(UTC),
+                    context=command_context(request),
+                ),
+            )
+        except DomainError as exc:
+            return HTMLResponse(error_page(str(exc)), 400, _NO_STORE)
+        return HTMLResponse(device_done_page(form.get("decision") == "allow"), 200, _NO_STORE)
+
+    return router

@@ -104,7 +104,7 @@ class CodeGrant(_IssuesOurTokens, AuthorizationCodeGrant):  # type: ignore[misc]
 
     def query_authorization_code(self, code: str, client: Client) -> IssuedCode | None:
         code_hash = hash_token(code)
-        found = self.server.directory.authorization_code(code_hash)
+        found = self.server.natural_keys.authorization_code(code_hash)
         if found is None or found.client_id != client.get_client_id():
             return None
         if found.redeemed_by_grant is None and datetime.now(UTC) >= found.expires_at:
@@ -116,7 +116,7 @@ class CodeGrant(_IssuesOurTokens, AuthorizationCodeGrant):  # type: ignore[misc]
         """Redeemed when the tokens are saved, in the same transaction."""
 
     def authenticate_user(self, authorization_code: IssuedCode) -> Principal | None:
-        user = self.server.directory.user_by_subject(authorization_code.code.subject)
+        user = self.server.natural_keys.user_by_subject(authorization_code.code.subject)
         return Principal(user, authorization_code.code.auth_time) if user else None
 
 
@@ -248,7 +248,7 @@ class DeviceFlow(_IssuesOurTokens, DeviceCodeGrant):  # type: ignore[misc]
         user_code, _, secret = device_code.partition(".")
         if not secret or len(device_code) > 200:
             return None
-        found = self.server.directory.device_authorization(user_code)
+        found = self.server.natural_keys.device_authorization(user_code)
         if found is None or not hmac.compare_digest(
             found.device_code_hash, hash_token(device_code)
         ):
@@ -256,12 +256,12 @@ class DeviceFlow(_IssuesOurTokens, DeviceCodeGrant):  # type: ignore[misc]
         return DeviceCredential(found)
 
     def query_user_grant(self, user_code: str) -> tuple[Principal | None, bool] | None:
-        found = self.server.directory.device_authorization(user_code)
+        found = self.server.natural_keys.device_authorization(user_code)
         if found is None or found.approved is None:
             return None  # authorization_pending
         if not found.approved or found.subject is None:
             return None, False  # access_denied
-        user = self.server.directory.user_by_subject(found.subject)
+        user = self.server.natural_keys.user_by_subject(found.subject)
         return (Principal(user, found.auth_time), True) if user else (None, False)
 
 
@@ -273,7 +273,7 @@ class RotatingRefreshGrant(_IssuesOurTokens, RefreshTokenGrant):  # type: ignore
         return self.server.presented_refresh_token(refresh_token)
 
     def authenticate_user(self, credential: PresentedRefreshToken) -> Principal | None:
-        user = self.server.directory.user_by_subject(credential.subject)
+        user = self.server.natural_keys.user_by_subject(credential.subject)
         return Principal(user) if user is not None else None
 
     def revoke_old_credential(self, refresh_token: PresentedRefreshToken) -> None:

@@ -16,7 +16,7 @@ from domain.identity.authorization_code import AuthorizationCode
 from domain.identity.device_authorization import DeviceAuthorization
 from domain.identity.oauth_client import OAuthClient
 from domain.identity.user import User
-from infra.identity.directory import client_secret_matches
+from infra.identity.credentials import client_secret_matches
 
 
 class Client(ClientMixin):  # type: ignore[misc]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 
 from api.problem import Problem
-from domain.context import CommandContext
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -33,12 +31,3 @@ async def read_form(request: Request) -> dict[str, str]:
             raise Problem(400, f"the parameter {key} is given more than once")
         form[key] = value
     return form
-
-
-def request_context(request: Request) -> CommandContext:
-    return CommandContext(
-        actor_id="anonymous",
-        actor_kind="oauth_client",
-        source_address=request.client.host if request.client else None,
-        correlation_id=request.headers.get("x-correlation-id") or secrets.token_hex(8),
-    )

@@ -8,9 +8,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from api import rate_limiting
-from api.auth import bearer_token, hub_of
 from api.problem import Problem
+from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import InvalidAccessToken
+from infra.identity.credentials import bearer_token
+from infra.limits.rate_limits import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -25,20 +27,26 @@ class RateLimited(Exception):
         self.response = response
 
 
-async def senz_caller(request: Request) -> Caller:
-    hub = hub_of(request)
-    token = bearer_token(request.headers.get("authorization"))
-    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    if token is None:
-        raise Problem(401, "A bearer access token is required.", headers=challenge)
-    try:
-        claims = await run_in_threadpool(hub.identity.validate_access_token, token)
-    except InvalidAccessToken as exc:
-        raise Problem(401, f"The access token is not valid: {exc}", headers=challenge) from exc
-    if "restapi" not in str(claims.get("scope", "")).split():
-        raise Problem(403, "The access token lacks the restapi scope.")
-    user, client_id = str(claims["sub"]), str(claims.get("client_id", ""))
-    decision = await rate_limiting.check(hub.rate_limiter, user, client_id)
-    if not decision.allowed:
-        raise RateLimited(rate_limiting.too_many(decision))
-    return Caller(user, client_id, rate_limiting.allowed_headers(decision))
+class SenzCallers:
+    """Resolves a SENZ request's caller: a valid restapi access token, within the rate limits."""
+
+    def __init__(self, validator: AccessTokenValidator, limiter: RateLimiter) -> None:
+        self._validator = validator
+        self._limiter = limiter
+
+    async def caller(self, request: Request) -> Caller:
+        token = bearer_token(request.headers.get("authorization"))
+        challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        if token is None:
+            raise Problem(401, "A bearer access token is required.", headers=challenge)
+        try:
+            claims = await run_in_threadpool(self._validator.validate, token)
+        except InvalidAccessToken as exc:
+            raise Problem(401, f"The access token is not valid: {exc}", headers=challenge) from exc
+        if "restapi" not in str(claims.get("scope", "")).split():
+            raise Problem(403, "The access token lacks the restapi scope.")
+        user, client_id = str(claims["sub"]), str(claims.get("client_id", ""))
+        decision = await rate_limiting.check(self._limiter, user, client_id)
+        if not decision.allowed:
+            raise RateLimited(rate_limiting.too_many(decision))
+        return Caller(user, client_id, rate_limiting.allowed_headers(decision))

@@ -1,6 +1,7 @@
 """SENZ's RestAPI v1 (seeds/senz-restapi.md): Account, Thermostat, Mode."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
+# name dependencies declared inside the router factory.
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -12,20 +13,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import hub_of
 from api.problem import Problem
-from api.request_context import command_context
 from api.senz import schemas
-from api.senz.caller import Caller, senz_caller
+from api.senz.caller import Caller, SenzCallers
 from domain.identity.user import User
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import SetMode, SetSchedule
 from domain.thermostats.thermostat import Mode
+from infra.command_bus import CommandBus
+from infra.request_context import command_context
+from infra.store.natural_keys import NaturalKeys
+from infra.store.view_reader import ViewReader
 from projections.thermostat_view import ThermostatRow, thermostat_of, thermostats_of
 
-router = APIRouter(prefix="/api/v1", tags=["SENZ"])
-
-Senz = Annotated[Caller, Depends(senz_caller)]
 _MODES = {"auto": Mode.AUTO, "manual": Mode.MANUAL, "hold": Mode.HOLD, "off": Mode.OFF}
 _VIEW = "thermostats"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
@@ -43,88 +43,6 @@ def _thermostat(row: ThermostatRow) -> dict[str, Any]:
         "holdUntil": row.hold_until,
         "errorState": row.error_state,
     }
-
-
-@router.get(
-    "/Account",
-    summary="The caller's account",
-    response_model=schemas.Account,
-    responses=schemas.errors(401, 403, 429),
-)
-async def account(request: Request, caller: Senz) -> JSONResponse:
-    user = await _user(request, caller)
-    body = {
-        "userName": user.email,
-        "temperatureScale": user.temperature_scale,
-        "language": user.language,
-    }
-    return JSONResponse(body, headers=caller.rate_headers)
-
-
-@router.get(
-    "/Thermostat",
-    summary="The caller's thermostats",
-    response_model=list[schemas.Thermostat],
-    responses=schemas.errors(401, 403, 429),
-)
-async def thermostats(request: Request, caller: Senz) -> JSONResponse:
-    hub = hub_of(request)
-    await hub.fresh_views(_VIEW)
-    rows = await hub.query(thermostats_of, caller.user)
-    return JSONResponse([_thermostat(r) for r in rows], headers=caller.rate_headers)
-
-
-@router.get(
-    "/Thermostat/{serialNumber}",
-    summary="One of the caller's thermostats",
-    response_model=schemas.Thermostat,
-    responses=schemas.errors(401, 403, 404, 429),
-)
-async def thermostat(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
-    hub = hub_of(request)
-    await hub.fresh_views(_VIEW)
-    row = await hub.query(thermostat_of, caller.user, serialNumber)
-    if row is None:
-        raise Problem(404, f"Thermostat {serialNumber} was not found.")
-    return JSONResponse(_thermostat(row), headers=caller.rate_headers)
-
-
-def _command(path: str, summary: str, body: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
-    """A PUT that reads its JSON body by hand (SENZ's rules) and answers 204."""
-    return router.put(
-        path,
-        status_code=204,
-        summary=summary,
-        responses=schemas.errors(400, 401, 403, 404, 415, 429),
-        openapi_extra=schemas.body(body),
-    )
-
-
-@_command("/Mode/{mode}", "Set a thermostat's mode: auto, manual, hold or off", schemas.ModeChange)
-async def set_mode(request: Request, mode: str, caller: Senz) -> Response:
-    chosen = _MODES.get(mode.lower())
-    if chosen is None:
-        raise Problem(404, f"There is no mode {mode}; use auto, manual, hold or off.")
-    body = await _json_body(request)
-    command = SetMode(
-        serial_number=_text(body, "serialNumber"),
-        user=caller.user,
-        mode=chosen,
-        temperature=_optional_int(body, "temperature"),
-        temperature_type=_optional_int(body, "temperatureType") or 0,
-        hold_until=_optional_time(body, "holdUntil"),
-        now=datetime.now(UTC),
-        context=command_context(request, Principal(caller.user, "user", frozenset())),
-    )
-    await hub_of(request).execute(command)
-    return Response(status_code=204, headers=caller.rate_headers)
-
-
-async def _user(request: Request, caller: Caller) -> User:
-    user = await run_in_threadpool(hub_of(request).identity.directory.user_by_subject, caller.user)
-    if user is None:
-        raise Problem(404, "The account was not found.")
-    return user
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -181,30 +99,112 @@ def _optional_time(body: dict[str, Any], name: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-@router.get(
-    "/Thermostat/{serialNumber}/Schedule",
-    summary="The weekly schedule Auto follows",
-    response_model=schemas.Schedule,
-    responses=schemas.errors(401, 403, 404, 429),
-)
-async def schedule(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
-    directory = hub_of(request).identity.directory
-    thermostat = await run_in_threadpool(directory.thermostat, serialNumber.upper())
-    if thermostat is None or thermostat.owner != caller.user:
-        raise Problem(404, f"Thermostat {serialNumber} was not found.")
-    return JSONResponse({"entries": thermostat.schedule}, headers=caller.rate_headers)
+def senz_router(
+    bus: CommandBus, views: ViewReader, natural_keys: NaturalKeys, callers: SenzCallers
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["SENZ"])
+    Senz = Annotated[Caller, Depends(callers.caller)]
 
+    @router.get(
+        "/Account",
+        summary="The caller's account",
+        response_model=schemas.Account,
+        responses=schemas.errors(401, 403, 429),
+    )
+    async def account(request: Request, caller: Senz) -> JSONResponse:
+        user = await _user(caller)
+        body = {
+            "userName": user.email,
+            "temperatureScale": user.temperature_scale,
+            "language": user.language,
+        }
+        return JSONResponse(body, headers=caller.rate_headers)
 
-@_command("/Thermostat/{serialNumber}/Schedule", "Set the weekly schedule", schemas.Schedule)
-async def set_schedule(request: Request, serialNumber: str, caller: Senz) -> Response:
-    body = await _json_body(request)
-    await hub_of(request).execute(
-        SetSchedule(
-            serial_number=serialNumber.upper(),
+    @router.get(
+        "/Thermostat",
+        summary="The caller's thermostats",
+        response_model=list[schemas.Thermostat],
+        responses=schemas.errors(401, 403, 429),
+    )
+    async def thermostats(request: Request, caller: Senz) -> JSONResponse:
+        await views.fresh_views(_VIEW)
+        rows = await views.query(thermostats_of, caller.user)
+        return JSONResponse([_thermostat(r) for r in rows], headers=caller.rate_headers)
+
+    @router.get(
+        "/Thermostat/{serialNumber}",
+        summary="One of the caller's thermostats",
+        response_model=schemas.Thermostat,
+        responses=schemas.errors(401, 403, 404, 429),
+    )
+    async def thermostat(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
+        await views.fresh_views(_VIEW)
+        row = await views.query(thermostat_of, caller.user, serialNumber)
+        if row is None:
+            raise Problem(404, f"Thermostat {serialNumber} was not found.")
+        return JSONResponse(_thermostat(row), headers=caller.rate_headers)
+
+    def _command(path: str, summary: str, body: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
+        """A PUT that reads its JSON body by hand (SENZ's rules) and answers 204."""
+        return router.put(
+            path,
+            status_code=204,
+            summary=summary,
+            responses=schemas.errors(400, 401, 403, 404, 415, 429),
+            openapi_extra=schemas.body(body),
+        )
+
+    @_command(
+        "/Mode/{mode}", "Set a thermostat's mode: auto, manual, hold or off", schemas.ModeChange
+    )
+    async def set_mode(request: Request, mode: str, caller: Senz) -> Response:
+        chosen = _MODES.get(mode.lower())
+        if chosen is None:
+            raise Problem(404, f"There is no mode {mode}; use auto, manual, hold or off.")
+        body = await _json_body(request)
+        command = SetMode(
+            serial_number=_text(body, "serialNumber"),
             user=caller.user,
-            entries=body.get("entries"),
+            mode=chosen,
+            temperature=_optional_int(body, "temperature"),
+            temperature_type=_optional_int(body, "temperatureType") or 0,
+            hold_until=_optional_time(body, "holdUntil"),
             now=datetime.now(UTC),
             context=command_context(request, Principal(caller.user, "user", frozenset())),
         )
+        await bus.execute(command)
+        return Response(status_code=204, headers=caller.rate_headers)
+
+    async def _user(caller: Caller) -> User:
+        user = await run_in_threadpool(natural_keys.user_by_subject, caller.user)
+        if user is None:
+            raise Problem(404, "The account was not found.")
+        return user
+
+    @router.get(
+        "/Thermostat/{serialNumber}/Schedule",
+        summary="The weekly schedule Auto follows",
+        response_model=schemas.Schedule,
+        responses=schemas.errors(401, 403, 404, 429),
     )
-    return Response(status_code=204, headers=caller.rate_headers)
+    async def schedule(request: Request, serialNumber: str, caller: Senz) -> JSONResponse:
+        thermostat = await run_in_threadpool(natural_keys.thermostat, serialNumber.upper())
+        if thermostat is None or thermostat.owner != caller.user:
+            raise Problem(404, f"Thermostat {serialNumber} was not found.")
+        return JSONResponse({"entries": thermostat.schedule}, headers=caller.rate_headers)
+
+    @_command("/Thermostat/{serialNumber}/Schedule", "Set the weekly schedule", schemas.Schedule)
+    async def set_schedule(request: Request, serialNumber: str, caller: Senz) -> Response:
+        body = await _json_body(request)
+        await bus.execute(
+            SetSchedule(
+                serial_number=serialNumber.upper(),
+                user=caller.user,
+                entries=body.get("entries"),
+                now=datetime.now(UTC),
+                context=command_context(request, Principal(caller.user, "user", frozenset())),
+            )
+        )
+        return Response(status_code=204, headers=caller.rate_headers)
+
+    return router

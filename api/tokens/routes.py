@@ -1,6 +1,7 @@
 """/api/v1/tokens: API tokens their owners create, list and revoke (shown once, stored hashed)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
+# name dependencies declared inside the router factory.
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -9,19 +10,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import hub_of, require
+from api.auth import RequestAuthenticator
 from api.problem import Problem
-from api.request_context import command_context
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import Principal, parse_permissions
+from infra.command_bus import CommandBus
 from infra.identity.credentials import mint_token
+from infra.request_context import command_context
+from infra.store.view_reader import ViewReader
 from projections.api_token_view import ApiTokenRow, list_tokens
-
-router = APIRouter(prefix="/api/v1/tokens", tags=["API tokens"])
-
-Reader = Annotated[Principal, Depends(require("tokens:read"))]
-Creator = Annotated[Principal, Depends(require("tokens:create"))]
-Deleter = Annotated[Principal, Depends(require("tokens:delete"))]
 
 
 class CreateToken(BaseModel):
@@ -66,66 +63,76 @@ def _owner(principal: Principal) -> str:
     return principal.id
 
 
-@router.get(
-    "", summary="List my API tokens", response_model=list[TokenInfo], response_model_by_alias=True
-)
-async def my_tokens(request: Request, principal: Reader) -> list[TokenInfo]:
-    hub = hub_of(request)
-    await hub.fresh_views("api_tokens_v2")
-    rows = await hub.query(list_tokens, _owner(principal))
-    return [_info(row) for row in rows]
+def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/tokens", tags=["API tokens"])
+    Reader = Annotated[Principal, Depends(auth.require("tokens:read"))]
+    Creator = Annotated[Principal, Depends(auth.require("tokens:create"))]
+    Deleter = Annotated[Principal, Depends(auth.require("tokens:delete"))]
 
-
-@router.post(
-    "",
-    status_code=201,
-    summary="Create an API token",
-    response_model=CreatedToken,
-    response_model_by_alias=True,
-)
-async def create_token(request: Request, body: CreateToken, principal: Creator) -> CreatedToken:
-    owner = _owner(principal)
-    try:
-        permissions = parse_permissions(body.permissions)
-    except ValueError as exc:
-        raise Problem(400, str(exc)) from exc
-    beyond = sorted(p for p in permissions if not principal.may(p))
-    if beyond:
-        raise Problem(403, f"a token cannot hold permissions you lack: {', '.join(beyond)}")
-    expires_at = (
-        datetime.now(UTC) + timedelta(days=body.valid_for_days) if body.valid_for_days else None
+    @router.get(
+        "",
+        summary="List my API tokens",
+        response_model=list[TokenInfo],
+        response_model_by_alias=True,
     )
-    token, token_hash = mint_token()
-    token_id = await hub_of(request).execute(
-        IssueApiToken(
-            name=body.name,
-            token_hash=token_hash,
-            permissions=permissions,
-            expires_at=expires_at,
-            owner=owner,
-            context=command_context(request, principal),
+    async def my_tokens(request: Request, principal: Reader) -> list[TokenInfo]:
+        await views.fresh_views("api_tokens_v2")
+        rows = await views.query(list_tokens, _owner(principal))
+        return [_info(row) for row in rows]
+
+    @router.post(
+        "",
+        status_code=201,
+        summary="Create an API token",
+        response_model=CreatedToken,
+        response_model_by_alias=True,
+    )
+    async def create_token(request: Request, body: CreateToken, principal: Creator) -> CreatedToken:
+        owner = _owner(principal)
+        try:
+            permissions = parse_permissions(body.permissions)
+        except ValueError as exc:
+            raise Problem(400, str(exc)) from exc
+        beyond = sorted(p for p in permissions if not principal.may(p))
+        if beyond:
+            raise Problem(403, f"a token cannot hold permissions you lack: {', '.join(beyond)}")
+        expires_at = (
+            datetime.now(UTC) + timedelta(days=body.valid_for_days) if body.valid_for_days else None
         )
-    )
-    return CreatedToken(
-        id=str(token_id),
-        name=body.name.strip(),
-        permissions=list(permissions),
-        createdAt=datetime.now(UTC).isoformat(),
-        expiresAt=expires_at.isoformat() if expires_at else None,
-        revokedAt=None,
-        lastUsedAt=None,
-        token=token,
-    )
+        token, token_hash = mint_token()
+        token_id = await bus.execute(
+            IssueApiToken(
+                name=body.name,
+                token_hash=token_hash,
+                permissions=permissions,
+                expires_at=expires_at,
+                owner=owner,
+                context=command_context(request, principal),
+            )
+        )
+        return CreatedToken(
+            id=str(token_id),
+            name=body.name.strip(),
+            permissions=list(permissions),
+            createdAt=datetime.now(UTC).isoformat(),
+            expiresAt=expires_at.isoformat() if expires_at else None,
+            revokedAt=None,
+            lastUsedAt=None,
+            token=token,
+        )
 
+    @router.delete("/{token_id}", status_code=204, summary="Revoke one of my API tokens")
+    async def revoke_token(request: Request, token_id: str, principal: Deleter) -> Response:
+        owner = _owner(principal)
+        try:
+            parsed = UUID(token_id)
+        except ValueError:
+            raise Problem(404, f"no token {token_id}") from None
+        await bus.execute(
+            RevokeApiToken(
+                token_id=parsed, owner=owner, context=command_context(request, principal)
+            )
+        )
+        return Response(status_code=204)
 
-@router.delete("/{token_id}", status_code=204, summary="Revoke one of my API tokens")
-async def revoke_token(request: Request, token_id: str, principal: Deleter) -> Response:
-    owner = _owner(principal)
-    try:
-        parsed = UUID(token_id)
-    except ValueError:
-        raise Problem(404, f"no token {token_id}") from None
-    await hub_of(request).execute(
-        RevokeApiToken(token_id=parsed, owner=owner, context=command_context(request, principal))
-    )
-    return Response(status_code=204)
+    return router

@@ -1,6 +1,7 @@
-"""Administration: register and list the people who log in, and register their thermostats."""
+"""Administration: register, list and change the people who log in."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
+# name dependencies declared inside the router factory.
 
 from typing import Annotated
 
@@ -8,21 +9,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import hub_of, require
+from api.auth import RequestAuthenticator
 from api.problem import Problem
-from api.request_context import command_context
 from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
-from domain.thermostats.commands import RegisterThermostat
+from infra.command_bus import CommandBus
 from infra.identity.passwords import hash_password
+from infra.request_context import command_context
+from infra.store.view_reader import ViewReader
 from projections.user_view import UserRow, list_users
-
-router = APIRouter(prefix="/api/v1/users", tags=["Users"])
-thermostats_router = APIRouter(prefix="/api/v1/admin/thermostats", tags=["Users"])
-
-Admin = Annotated[Principal, Depends(require("users:create"))]
-Auditor = Annotated[Principal, Depends(require("users:read"))]
-Editor = Annotated[Principal, Depends(require("users:update"))]
 
 
 class NewUser(BaseModel):
@@ -58,88 +53,64 @@ def _info(row: UserRow) -> UserInfo:
     )
 
 
-@router.post("", status_code=201, summary="Register a user", response_model=dict[str, str])
-async def create_user(request: Request, body: NewUser, principal: Admin) -> dict[str, str]:
-    try:
-        password_hash = await run_in_threadpool(hash_password, body.password)
-    except ValueError as exc:
-        raise Problem(400, str(exc)) from exc
-    subject = await hub_of(request).execute(
-        RegisterUser(
-            email=body.email,
-            name=body.name,
-            password_hash=password_hash,
-            roles=tuple(body.roles),
-            context=command_context(request, principal),
-        )
-    )
-    return {"subject": str(subject)}
+def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/users", tags=["Users"])
+    Admin = Annotated[Principal, Depends(auth.require("users:create"))]
+    Auditor = Annotated[Principal, Depends(auth.require("users:read"))]
+    Editor = Annotated[Principal, Depends(auth.require("users:update"))]
 
-
-@router.get("", summary="List users", response_model=list[UserInfo], response_model_by_alias=True)
-async def users(request: Request, principal: Auditor) -> list[UserInfo]:
-    hub = hub_of(request)
-    await hub.fresh_views("users")
-    return [_info(row) for row in await hub.query(list_users)]
-
-
-class UserChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    temperature_scale: str | None = Field(default=None, alias="temperatureScale", max_length=20)
-    language: str | None = Field(default=None, max_length=35)
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
-
-
-@router.patch("/{subject}", status_code=204, summary="Change a user's settings or password")
-async def change_user(
-    request: Request, subject: str, body: UserChanges, principal: Editor
-) -> Response:
-    password_hash = None
-    if body.password is not None:
+    @router.post("", status_code=201, summary="Register a user", response_model=dict[str, str])
+    async def create_user(request: Request, body: NewUser, principal: Admin) -> dict[str, str]:
         try:
             password_hash = await run_in_threadpool(hash_password, body.password)
         except ValueError as exc:
             raise Problem(400, str(exc)) from exc
-    await hub_of(request).execute(
-        UpdateAccount(
-            subject=subject,
-            name=body.name,
-            temperature_scale=body.temperature_scale,
-            language=body.language,
-            password_hash=password_hash,
-            context=command_context(request, principal),
+        subject = await bus.execute(
+            RegisterUser(
+                email=body.email,
+                name=body.name,
+                password_hash=password_hash,
+                roles=tuple(body.roles),
+                context=command_context(request, principal),
+            )
         )
+        return {"subject": str(subject)}
+
+    @router.get(
+        "", summary="List users", response_model=list[UserInfo], response_model_by_alias=True
     )
-    return Response(status_code=204)
+    async def users(request: Request, principal: Auditor) -> list[UserInfo]:
+        await views.fresh_views("users")
+        return [_info(row) for row in await views.query(list_users)]
 
+    class UserChanges(BaseModel):
+        model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-class NewThermostat(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+        name: str | None = Field(default=None, min_length=1, max_length=200)
+        temperature_scale: str | None = Field(default=None, alias="temperatureScale", max_length=20)
+        language: str | None = Field(default=None, max_length=35)
+        password: str | None = Field(default=None, min_length=8, max_length=1024)
 
-    serial_number: str = Field(alias="serialNumber", min_length=1, max_length=32)
-    owner_email: str = Field(alias="ownerEmail", max_length=254)
-    name: str = Field(default="", max_length=200)
-
-
-ThermostatAdmin = Annotated[Principal, Depends(require("thermostats:create"))]
-
-
-@thermostats_router.post("", status_code=201, summary="Register a thermostat to its owner")
-async def register_thermostat(
-    request: Request, body: NewThermostat, principal: ThermostatAdmin
-) -> dict[str, str]:
-    hub = hub_of(request)
-    owner = await run_in_threadpool(hub.identity.directory.user_by_email, body.owner_email)
-    if owner is None:
-        raise Problem(400, f"no user {body.owner_email}")
-    await hub.execute(
-        RegisterThermostat(
-            serial_number=body.serial_number,
-            owner=owner.subject,
-            name=body.name,
-            context=command_context(request, principal),
+    @router.patch("/{subject}", status_code=204, summary="Change a user's settings or password")
+    async def change_user(
+        request: Request, subject: str, body: UserChanges, principal: Editor
+    ) -> Response:
+        password_hash = None
+        if body.password is not None:
+            try:
+                password_hash = await run_in_threadpool(hash_password, body.password)
+            except ValueError as exc:
+                raise Problem(400, str(exc)) from exc
+        await bus.execute(
+            UpdateAccount(
+                subject=subject,
+                name=body.name,
+                temperature_scale=body.temperature_scale,
+                language=body.language,
+                password_hash=password_hash,
+                context=command_context(request, principal),
+            )
         )
-    )
-    return {"serialNumber": body.serial_number.strip().upper(), "owner": owner.subject}
+        return Response(status_code=204)
+
+    return router

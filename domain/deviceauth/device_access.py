@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +16,13 @@ class DeviceAccess(Aggregate):
     Every event names its device and carries the state a notification needs (public
     key, known or not), so gateways and Kafka consumers need no view to describe it.
     """
+
+    # The events below, declared so that projections can name them by class.
+    Registered: ClassVar[type[Aggregate.Event]]
+    PublicKeySet: ClassVar[type[Aggregate.Event]]
+    PublicKeyCleared: ClassVar[type[Aggregate.Event]]
+    ChallengePassed: ClassVar[type[Aggregate.Event]]
+    ConnectionRefused: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(device_identifier: str, meta: Metadata) -> UUID:

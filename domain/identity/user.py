@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -23,6 +23,15 @@ DEFAULT_LANGUAGE = "en"
 
 class User(Aggregate):
     """Keyed by the lower-cased e-mail; the subject (`sub`) is the aggregate id, for good."""
+
+    # The events below, declared so that projections can name them by class.
+    Registered: ClassVar[type[Aggregate.Event]]
+    PasswordChanged: ClassVar[type[Aggregate.Event]]
+    SettingsChanged: ClassVar[type[Aggregate.Event]]
+    ConsentGranted: ClassVar[type[Aggregate.Event]]
+    LoginSucceeded: ClassVar[type[Aggregate.Event]]
+    LoginFailed: ClassVar[type[Aggregate.Event]]
+    LockedOut: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(email: str, **_: Any) -> UUID:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -26,6 +26,15 @@ class Mode(IntEnum):
 
 class Thermostat(Aggregate):
     """Keyed by serial number. Temperatures are integers in hundredths of °C, as SENZ sends them."""
+
+    # The events below, declared so that projections can name them by class.
+    Registered: ClassVar[type[Aggregate.Event]]
+    ModeChanged: ClassVar[type[Aggregate.Event]]
+    HoldExpired: ClassVar[type[Aggregate.Event]]
+    Connected: ClassVar[type[Aggregate.Event]]
+    Disconnected: ClassVar[type[Aggregate.Event]]
+    Reported: ClassVar[type[Aggregate.Event]]
+    ScheduleSet: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(serial_number: str, **_: Any) -> UUID:

@@ -2,8 +2,8 @@
 
 It reports what it measures ({"type":"THERMOSTAT_REPORT","currentTemperature":2050,
 "isHeating":true,"errorState":null}, hundredths of °C) and is sent what to do
-({"type":"THERMOSTAT_SETPOINT","mode":3,"setPointTemperature":2150,"holdUntil":null}) on
-connect and after every mode change. It is online while the socket is open.
+(projections/thermostat_instructions.py) on connect and after every mode change. It is
+online while the socket is open.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
@@ -22,65 +21,63 @@ from domain.errors import DomainError
 from domain.thermostats.commands import ReportThermostatState, SetThermostatOnline
 from domain.thermostats.thermostat import Thermostat
 from gateways.json_frames import next_json_frame
-from infra.root.services import Hub
+from infra.command_bus import CommandBus
+from infra.log.feed import LogFeed
+from infra.store.natural_keys import NaturalKeys
 from projections.records import LogRecord
+from projections.thermostat_instructions import instruction_for, instruction_text
 
 log = logging.getLogger(__name__)
 
-_INSTRUCTIONS = {"Thermostat.ModeChanged", "Thermostat.HoldExpired"}
 
+class ThermostatSessions:
+    """Serves a device that is a registered thermostat; other devices are left to the caller."""
 
-def find_thermostat(hub: Hub, serial_number: str) -> Thermostat | None:
-    return hub.identity.directory.thermostat(serial_number)
+    def __init__(self, bus: CommandBus, natural_keys: NaturalKeys, feed: LogFeed) -> None:
+        self._bus = bus
+        self._natural_keys = natural_keys
+        self._feed = feed
 
+    async def serve(self, websocket: WebSocket, identifier: str, context: CommandContext) -> bool:
+        """Whether the device was a thermostat (and its session is now over)."""
+        thermostat = await asyncio.to_thread(self._natural_keys.thermostat, identifier)
+        if thermostat is None:
+            return False
+        await self._session(websocket, thermostat, context)
+        return True
 
-def _instruction(mode: int, set_point: int, hold_until: Any) -> str:
-    if hold_until is not None and not isinstance(hold_until, str):
-        hold_until = hold_until.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return orjson.dumps(
-        {
-            "type": "THERMOSTAT_SETPOINT",
-            "mode": int(mode),
-            "setPointTemperature": set_point,
-            "holdUntil": hold_until,
-        }
-    ).decode()
+    async def _session(
+        self, websocket: WebSocket, thermostat: Thermostat, context: CommandContext
+    ) -> None:
+        serial = thermostat.serial_number
+        outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
 
+        def listen(records: Sequence[LogRecord]) -> None:
+            for record in records:
+                instruction = instruction_for(record)
+                if instruction is not None and instruction.serial_number == serial:
+                    with contextlib.suppress(asyncio.QueueFull):
+                        outbox.put_nowait(instruction.text)
 
-async def thermostat_session(
-    websocket: WebSocket, hub: Hub, thermostat: Thermostat, context: CommandContext
-) -> None:
-    serial = thermostat.serial_number
-    outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
-
-    def listen(records: Sequence[LogRecord]) -> None:
-        for record in records:
-            if record.type in _INSTRUCTIONS and record.payload.get("serial_number") == serial:
-                payload = record.payload
-                with contextlib.suppress(asyncio.QueueFull):
-                    outbox.put_nowait(
-                        _instruction(
-                            payload.get("mode", 1), payload["set_point"], payload.get("hold_until")
-                        )
-                    )
-
-    hub.feed.add_listener(listen)
-    await hub.execute(SetThermostatOnline(serial_number=serial, online=True, context=context))
-    await websocket.send_text(
-        _instruction(thermostat.mode, thermostat.set_point, thermostat.hold_until)
-    )
-    sender = asyncio.create_task(_send_instructions(websocket, outbox))
-    try:
-        await _receive_reports(websocket, hub, serial, context)
-    finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
-        hub.feed.remove_listener(listen)
-        with contextlib.suppress(Exception):
-            await hub.execute(
-                SetThermostatOnline(serial_number=serial, online=False, context=context)
-            )
+        self._feed.add_listener(listen)
+        await self._bus.execute(
+            SetThermostatOnline(serial_number=serial, online=True, context=context)
+        )
+        await websocket.send_text(
+            instruction_text(thermostat.mode, thermostat.set_point, thermostat.hold_until)
+        )
+        sender = asyncio.create_task(_send_instructions(websocket, outbox))
+        try:
+            await _receive_reports(websocket, self._bus, serial, context)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+            self._feed.remove_listener(listen)
+            with contextlib.suppress(Exception):
+                await self._bus.execute(
+                    SetThermostatOnline(serial_number=serial, online=False, context=context)
+                )
 
 
 async def _send_instructions(websocket: WebSocket, outbox: asyncio.Queue[str]) -> None:
@@ -89,7 +86,7 @@ async def _send_instructions(websocket: WebSocket, outbox: asyncio.Queue[str]) -
 
 
 async def _receive_reports(
-    websocket: WebSocket, hub: Hub, serial: str, context: CommandContext
+    websocket: WebSocket, bus: CommandBus, serial: str, context: CommandContext
 ) -> None:
     while True:
         try:
@@ -117,7 +114,7 @@ async def _receive_reports(
             )
             continue
         try:
-            await hub.execute(
+            await bus.execute(
                 ReportThermostatState(
                     serial_number=serial,
                     current_temperature=temperature,

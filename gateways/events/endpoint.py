@@ -15,53 +15,50 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateways.events.fanout import NotificationFanout, Subscriber, outgoing_for
 from gateways.json_frames import next_json_frame
-from gateways.websocket_auth import authenticate_websocket, hub_of, refuse
+from gateways.websocket_auth import WebSocketAuthenticator, refuse
 from infra.metrics import OPEN_CONNECTIONS
+from infra.store.event_store import EventStore
 
 log = logging.getLogger(__name__)
-router = APIRouter()
-
 _SLOW_CONSUMER = 1013
 
 
-def _fanout(websocket: WebSocket) -> NotificationFanout:
-    state = websocket.app.state
-    fanout: NotificationFanout | None = getattr(state, "notification_fanout", None)
-    if fanout is None:
-        fanout = NotificationFanout(hub_of(websocket).feed)
-        state.notification_fanout = fanout
-    return fanout
+def event_gateway(
+    fanout: NotificationFanout, store: EventStore, auth: WebSocketAuthenticator
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/api/v1/ws")
+    async def event_socket(websocket: WebSocket) -> None:
+        after_raw = websocket.query_params.get("after")
+        if after_raw is not None and not after_raw.isdigit():
+            await refuse(websocket, 400, "after must be a log position (a whole number)")
+            return
+        principal = await auth.authenticate(websocket)
+        if principal is None:
+            return
+        subscriber = Subscriber(principal)
+        fanout.subscribe(subscriber)
+        await websocket.accept()
+        OPEN_CONNECTIONS.labels(gateway="events").inc()
+        try:
+            delivered = 0
+            if after_raw is not None:
+                delivered = await _replay(websocket, store, subscriber, int(after_raw))
+            await _serve(websocket, subscriber, delivered)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            fanout.unsubscribe(subscriber)
+            OPEN_CONNECTIONS.labels(gateway="events").dec()
+
+    return router
 
 
-@router.websocket("/api/v1/ws")
-async def event_socket(websocket: WebSocket) -> None:
-    after_raw = websocket.query_params.get("after")
-    if after_raw is not None and not after_raw.isdigit():
-        await refuse(websocket, 400, "after must be a log position (a whole number)")
-        return
-    principal = await authenticate_websocket(websocket)
-    if principal is None:
-        return
-    subscriber = Subscriber(principal)
-    fanout = _fanout(websocket)
-    fanout.subscribe(subscriber)
-    await websocket.accept()
-    OPEN_CONNECTIONS.labels(gateway="events").inc()
-    try:
-        delivered = 0
-        if after_raw is not None:
-            delivered = await _replay(websocket, subscriber, int(after_raw))
-        await _serve(websocket, subscriber, delivered)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        fanout.unsubscribe(subscriber)
-        OPEN_CONNECTIONS.labels(gateway="events").dec()
-
-
-async def _replay(websocket: WebSocket, subscriber: Subscriber, after: int) -> int:
+async def _replay(
+    websocket: WebSocket, store: EventStore, subscriber: Subscriber, after: int
+) -> int:
     """Send what the store holds after `after`; live items up to there are then skipped."""
-    store = hub_of(websocket).store
     head = await asyncio.to_thread(store.head)
     position = after
     while position < head:

@@ -3,8 +3,9 @@
 Clients call Subscribe(types) and Unsubscribe(types) — counted per type, so it takes as
 many Unsubscribe calls as Subscribe calls to stop — and receive Notify with a list of
 {type, id, timeStamp}: type 1 UserAccount (id = account id), type 2 Thermostat (id =
-serial number). A user is told only about their own account and thermostats; changes
-logged together reach a client as one Notify.
+serial number). A user is told only about their own account and thermostats
+(projections/senz_changes.py decides whose change each event is); changes logged
+together reach a client as one Notify.
 """
 
 from __future__ import annotations
@@ -13,55 +14,28 @@ import asyncio
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from domain.principals.permissions import Principal
 from gateways.signalr.hub_server import Hub, HubConnection, HubError
+from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import InvalidAccessToken
-from infra.root.services import Hub as Hubline
+from infra.log.feed import LogFeed
 from projections.records import LogRecord
+from projections.senz_changes import THERMOSTAT, USER_ACCOUNT, change_of
 
 log = logging.getLogger(__name__)
 
-USER_ACCOUNT, THERMOSTAT = 1, 2
-_THERMOSTAT_CHANGES = {
-    "Thermostat.Registered",
-    "Thermostat.ModeChanged",
-    "Thermostat.HoldExpired",
-    "Thermostat.Connected",
-    "Thermostat.Disconnected",
-    "Thermostat.Reported",
-}
-# "Account settings changed", in the seed's sample: what GET /Account shows, and the
-# password and consents behind the account.
-_ACCOUNT_CHANGES = {"User.SettingsChanged", "User.PasswordChanged", "User.ConsentGranted"}
 _SUBSCRIPTIONS = "subscriptions"
 
 
-def change_of(record: LogRecord) -> tuple[str, dict[str, Any]] | None:
-    """Whose change this is, and the item SENZ's Notify carries for it."""
-    stamp = record.timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if record.type in _THERMOSTAT_CHANGES:
-        payload = record.payload
-        item = {"type": THERMOSTAT, "id": payload["serial_number"], "timeStamp": stamp}
-        return str(payload["owner"]), item
-    if record.type in _ACCOUNT_CHANGES:
-        return record.aggregate_id, {
-            "type": USER_ACCOUNT,
-            "id": record.aggregate_id,
-            "timeStamp": stamp,
-        }
-    return None
-
-
 class ChangeNotifications:
-    def __init__(self, hubline: Hubline) -> None:
-        self._hubline = hubline
+    def __init__(self, feed: LogFeed, validator: AccessTokenValidator) -> None:
+        self._validator = validator
         self._by_user: dict[str, set[HubConnection]] = defaultdict(set)
-        hubline.feed.add_listener(self._on_records)
+        feed.add_listener(self._on_records)
 
     def hub(self) -> Hub:
         return Hub(
@@ -73,7 +47,7 @@ class ChangeNotifications:
 
     async def authenticate(self, token: str) -> Principal | None:
         try:
-            claims = await run_in_threadpool(self._hubline.identity.validate_access_token, token)
+            claims = await run_in_threadpool(self._validator.validate, token)
         except InvalidAccessToken:
             return None
         if "restapi" not in str(claims.get("scope", "")).split():
@@ -107,10 +81,9 @@ class ChangeNotifications:
             change = change_of(record)
             if change is None:
                 continue
-            user, item = change
-            for connection in self._by_user.get(user, ()):
-                if connection.items[_SUBSCRIPTIONS][item["type"]] > 0:
-                    batches[connection].append(item)
+            for connection in self._by_user.get(change.user, ()):
+                if connection.items[_SUBSCRIPTIONS][change.item["type"]] > 0:
+                    batches[connection].append(change.item)
         for connection, items in batches.items():
             asyncio.get_running_loop().create_task(_notify(connection, items))
 

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from domain.principals.permissions import Principal
 from gateways.signalr import messagepack, protocol
 from gateways.signalr.protocol import MessageType, ProtocolError
+from infra.identity.credentials import bearer_token
 from infra.metrics import OPEN_CONNECTIONS
 
 log = logging.getLogger(__name__)
@@ -159,14 +160,9 @@ class HubServer:
         router.add_api_websocket_route(path, socket)
 
     async def _principal(self, authorization: str | None, query: Any) -> Principal | None:
-        token = None
-        if authorization:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() == "bearer" and value.strip():
-                token = value.strip()
         # Browsers cannot set headers on websockets: @microsoft/signalr sends access_token,
         # SENZ's sample sends token.
-        token = token or query.get("access_token") or query.get("token")
+        token = bearer_token(authorization) or query.get("access_token") or query.get("token")
         return await self._authenticate(token) if token else None
 
     def _forget_stale(self) -> None:

@@ -1,9 +1,8 @@
-"""`hubline users|clients|keys|thermostats`: administration, with or without the server running."""
+"""`hubline users|clients|keys`: identity administration, with or without the server running."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import secrets
 import sys
@@ -12,7 +11,6 @@ from typing import Any
 
 import orjson
 
-from domain.context import CommandContext
 from domain.errors import DomainError
 from domain.identity.commands import (
     RegisterClient,
@@ -20,15 +18,14 @@ from domain.identity.commands import (
     RotateClientSecret,
     UpdateAccount,
 )
+from infra.command_line import CLI_CONTEXT, Subcommand, fail
+from infra.root import offline
 from infra.settings import Settings
-
-_CLI = CommandContext(actor_id="cli", actor_kind="cli")
-Handler = Any
 
 
 def add_parsers(
     commands: Any, common: argparse.ArgumentParser
-) -> dict[tuple[str, str | None], Handler]:
+) -> dict[tuple[str, str | None], Subcommand]:
     users = commands.add_parser("users", help="people who log in").add_subparsers(
         dest="action", required=True
     )
@@ -63,24 +60,6 @@ def add_parsers(
     )
     rotate.add_argument("client_id")
 
-    thermostats = commands.add_parser("thermostats", help="SENZ thermostats").add_subparsers(
-        dest="action", required=True
-    )
-    add_thermostat = thermostats.add_parser("add", parents=[common], help="register to an owner")
-    add_thermostat.add_argument("--serial", required=True)
-    add_thermostat.add_argument("--owner", required=True, help="the owner's e-mail")
-    add_thermostat.add_argument("--name", default="")
-
-    simulate = commands.add_parser("simulate", help="simulated devices").add_subparsers(
-        dest="action", required=True
-    )
-    sim = simulate.add_parser("thermostats", parents=[common], help="thermostats on the gateway")
-    sim.add_argument("--count", type=int, default=5)
-    sim.add_argument("--owner", required=True, help="the owner's e-mail")
-    sim.add_argument("--url", default="ws://127.0.0.1:8080", help="the server's websocket URL")
-    sim.add_argument("--prefix", default="SIM", help="serial numbers are PREFIX0000…")
-    sim.add_argument("--tick", type=float, default=5.0, help="seconds between reports")
-
     keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
         dest="action", required=True
     )
@@ -93,23 +72,7 @@ def add_parsers(
         ("clients", "create"): _create_client,
         ("clients", "rotate-secret"): _rotate_secret,
         ("keys", "rotate"): _rotate_keys,
-        ("thermostats", "add"): _add_thermostat,
-        ("simulate", "thermostats"): _simulate_thermostats,
     }
-
-
-def _hub_parts(settings: Settings) -> Any:
-    from infra.command_bus import CommandBus
-    from infra.root.services import HANDLERS
-    from infra.store.event_store import EventStore
-
-    store = EventStore(settings)
-    return store, CommandBus(store.app, HANDLERS)
-
-
-def _fail(message: str) -> int:
-    print(f"hubline: {message}", file=sys.stderr)
-    return 2
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -119,8 +82,8 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     try:
         password_hash = hash_password(password)
     except ValueError as exc:
-        return _fail(str(exc))
-    _, bus = _hub_parts(settings)
+        return fail(str(exc))
+    bus = offline.administration(settings).bus
     try:
         subject = bus.execute_now(
             RegisterUser(
@@ -128,11 +91,11 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
                 name=args.name,
                 password_hash=password_hash,
                 roles=tuple(args.role),
-                context=_CLI,
+                context=CLI_CONTEXT,
             )
         )
     except DomainError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     print(subject)
     return 0
 
@@ -146,8 +109,8 @@ def _set_user(settings: Settings, args: argparse.Namespace) -> int:
         try:
             password_hash = hash_password(sys.stdin.readline().rstrip("\r\n"))
         except ValueError as exc:
-            return _fail(str(exc))
-    _, bus = _hub_parts(settings)
+            return fail(str(exc))
+    bus = offline.administration(settings).bus
     try:
         bus.execute_now(
             UpdateAccount(
@@ -156,21 +119,21 @@ def _set_user(settings: Settings, args: argparse.Namespace) -> int:
                 temperature_scale=args.temperature_scale,
                 language=args.language,
                 password_hash=password_hash,
-                context=_CLI,
+                context=CLI_CONTEXT,
             )
         )
     except DomainError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     return 0
 
 
 def _create_client(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.identity.directory import mint_client_secret
+    from infra.identity.credentials import mint_client_secret
 
     slug = re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")[:40] or "client"
     client_id = args.client_id or f"{slug}-{secrets.token_hex(3)}"
     secret, secret_hash = (None, None) if args.public else mint_client_secret()
-    _, bus = _hub_parts(settings)
+    bus = offline.administration(settings).bus
     try:
         bus.execute_now(
             RegisterClient(
@@ -182,83 +145,39 @@ def _create_client(settings: Settings, args: argparse.Namespace) -> int:
                 scopes=tuple(args.scopes.split()),
                 secret_hash=secret_hash,
                 id_token_alg=args.id_token_alg,
-                context=_CLI,
+                context=CLI_CONTEXT,
             )
         )
     except DomainError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     sys.stdout.write(orjson.dumps({"client_id": client_id, "client_secret": secret}).decode())
     sys.stdout.write("\n")
     return 0
 
 
 def _rotate_secret(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.identity.directory import mint_client_secret
+    from infra.identity.credentials import mint_client_secret
 
     secret, secret_hash = mint_client_secret()
     grace = timedelta(seconds=settings.client_secret_grace_seconds)
-    _, bus = _hub_parts(settings)
+    bus = offline.administration(settings).bus
     try:
         bus.execute_now(
             RotateClientSecret(
                 client_id=args.client_id,
                 secret_hash=secret_hash,
                 previous_valid_until=datetime.now(UTC) + grace,
-                context=_CLI,
+                context=CLI_CONTEXT,
             )
         )
     except DomainError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     sys.stdout.write(orjson.dumps({"client_id": args.client_id, "client_secret": secret}).decode())
     sys.stdout.write("\n")
     return 0
 
 
 def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.identity.secret_box import SecretBox, master_key
-    from infra.identity.signing_keys import SigningKeys
-
-    store, bus = _hub_parts(settings)
-    keys = SigningKeys(
-        store, bus, SecretBox(master_key(settings)), settings.access_token_lifetime_seconds
-    )
-    for kid in keys.rotate():
+    for kid in offline.administration(settings).signing_keys().rotate():
         print(kid)
-    return 0
-
-
-def _add_thermostat(settings: Settings, args: argparse.Namespace) -> int:
-    from domain.thermostats.commands import RegisterThermostat
-    from infra.identity.directory import Directory
-
-    store, bus = _hub_parts(settings)
-    owner = Directory(store).user_by_email(args.owner)
-    if owner is None:
-        return _fail(f"no user {args.owner}")
-    try:
-        bus.execute_now(
-            RegisterThermostat(
-                serial_number=args.serial, owner=owner.subject, name=args.name, context=_CLI
-            )
-        )
-    except DomainError as exc:
-        return _fail(str(exc))
-    print(args.serial.strip().upper())
-    return 0
-
-
-def _simulate_thermostats(settings: Settings, args: argparse.Namespace) -> int:
-    import asyncio
-
-    from infra.identity.directory import Directory
-    from infra.thermostats.simulator import provision, run
-
-    store, bus = _hub_parts(settings)
-    owner = Directory(store).user_by_email(args.owner)
-    if owner is None:
-        return _fail(f"no user {args.owner}")
-    devices = provision(bus, owner.subject, args.count, args.prefix.upper())
-    print(f"simulating {len(devices)} thermostats against {args.url}", file=sys.stderr)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args.url.rstrip("/"), devices, args.tick))
     return 0

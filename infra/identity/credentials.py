@@ -7,19 +7,22 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
+from domain.context import CommandContext
+from domain.identity.oauth_client import OAuthClient
 from domain.principals.api_token import ApiToken, api_token_id
+from domain.principals.commands import RecordApiTokenUse
 from domain.principals.permissions import Principal, permissions_for_access_token
-from infra.store.event_store import EventStore
+from infra.command_bus import CommandBus
+from infra.identity.access_token_validator import AccessTokenValidator
+from infra.store.aggregates import AggregateLoader
+from infra.store.natural_keys import NaturalKeys
 
 log = logging.getLogger(__name__)
 
+_SYSTEM = CommandContext(actor_id="hubline", actor_kind="system")
 TOKEN_PREFIX = "hbl_"  # noqa: S105 - a marker that makes leaked tokens easy to scan for
 
 
@@ -27,6 +30,34 @@ def mint_token() -> tuple[str, str]:
     """A new token and its hash; the token itself is shown once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     return token, hash_token(token)
+
+
+CLIENT_SECRET_BYTES = 32
+
+
+def mint_client_secret() -> tuple[str, str]:
+    """A new client secret and its hash; the secret is shown once."""
+    secret = secrets.token_urlsafe(CLIENT_SECRET_BYTES)
+    return secret, hash_token(secret)
+
+
+def client_secret_matches(client: OAuthClient, presented: str) -> bool:
+    presented_hash = hash_token(presented)
+    matched = False
+    for valid in client.secret_hashes_valid_at(datetime.now(UTC)):
+        # Compare against every valid secret, so timing does not tell which one matched.
+        matched |= hmac.compare_digest(valid, presented_hash)
+    return matched
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 def hash_token(token: str) -> str:
@@ -47,15 +78,15 @@ class TokenAuthenticator:
 
     def __init__(
         self,
-        store: EventStore,
-        validate_access_token: Callable[[str], dict[str, Any]],
-        user_roles: Callable[[str], list[str] | None],
-        record_use: Callable[[UUID], None],
+        aggregates: AggregateLoader,
+        natural_keys: NaturalKeys,
+        access_tokens: AccessTokenValidator,
+        bus: CommandBus,
     ) -> None:
-        self._store = store
-        self._validate_access_token = validate_access_token
-        self._user_roles = user_roles
-        self._record_use = record_use
+        self._aggregates = aggregates
+        self._natural_keys = natural_keys
+        self._access_tokens = access_tokens
+        self._bus = bus
         self._recorded: dict[UUID, float] = {}
 
     def principal_for(self, token: str) -> Principal | None:
@@ -67,16 +98,18 @@ class TokenAuthenticator:
 
     def _access_token_principal(self, token: str) -> Principal | None:
         try:
-            claims = self._validate_access_token(token)
+            claims = self._access_tokens.validate(token)
         except Exception:
             return None
-        roles = self._user_roles(str(claims["sub"]))
-        if roles is None:
+        user = self._natural_keys.user_by_subject(str(claims["sub"]))
+        if user is None:
             return None  # a client's own token (client_credentials) acts for no user
         return Principal(
             id=str(claims["sub"]),
             kind="user",
-            permissions=permissions_for_access_token(roles, str(claims.get("scope", "")).split()),
+            permissions=permissions_for_access_token(
+                list(user.roles), str(claims.get("scope", "")).split()
+            ),
             credential_id=str(claims.get("jti")),
         )
 
@@ -84,11 +117,8 @@ class TokenAuthenticator:
         if len(token) > 512:
             return None
         token_hash = hash_token(token)
-        try:
-            found: object = self._store.app.repository.get(api_token_id(token_hash))
-        except AggregateNotFoundError:
-            return None
-        if not isinstance(found, ApiToken):
+        found = self._aggregates.get(ApiToken, api_token_id(token_hash))
+        if found is None:
             return None
         if not hmac.compare_digest(found.token_hash, token_hash):
             return None
@@ -110,6 +140,8 @@ class TokenAuthenticator:
             return
         self._recorded[token_id] = now
         try:
-            self._record_use(token_id)
+            self._bus.execute_now(
+                RecordApiTokenUse(token_id=token_id, at=datetime.now(UTC), context=_SYSTEM)
+            )
         except Exception:
             log.exception("could not record the use of token %s", token_id)

@@ -11,7 +11,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from eventsourcing.application import AggregateNotFoundError
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from domain.context import CommandContext
@@ -19,7 +18,7 @@ from domain.identity.commands import AddSigningKey
 from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
 from infra.command_bus import CommandBus
 from infra.identity.secret_box import SecretBox
-from infra.store.event_store import EventStore
+from infra.store.aggregates import AggregateLoader
 
 ALGORITHMS = ("RS256", "ES256")
 RING_CACHE_SECONDS = 5.0
@@ -40,9 +39,9 @@ class SigningKeys:
     """Reads the key ring from the store on every use, so every node signs with the newest key."""
 
     def __init__(
-        self, store: EventStore, bus: CommandBus, box: SecretBox, token_lifetime: int
+        self, aggregates: AggregateLoader, bus: CommandBus, box: SecretBox, token_lifetime: int
     ) -> None:
-        self._store = store
+        self._aggregates = aggregates
         self._bus = bus
         self._box = box
         self._token_lifetime = timedelta(seconds=token_lifetime)
@@ -142,11 +141,7 @@ class SigningKeys:
             self._reloading.release()
 
     def _load_ring(self) -> SigningKeyRing | None:
-        try:
-            ring: object = self._store.app.repository.get(KEY_RING_ID)
-        except AggregateNotFoundError:
-            return None
-        return ring if isinstance(ring, SigningKeyRing) else None
+        return self._aggregates.get(SigningKeyRing, KEY_RING_ID)
 
 
 def _generate(alg: str) -> PrivateKey:

@@ -1,48 +1,43 @@
-"""The ASGI application: routers and gateways of every surface on one Hub."""
+"""The ASGI application: each surface's routers and gateways, handed what they use."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import APIRouter, FastAPI
 
-from api.audit.routes import router as audit_router
-from api.deviceauth.routes import router as deviceauth_router
-from api.identity.authorize_routes import router as authorize_router
-from api.identity.errors import to_oauth_error
-from api.identity.routes import router as identity_router
-from api.problem import Problem, to_problem
-from api.senz.caller import RateLimited
-from api.senz.errors import to_senz_error
-from api.senz.routes import router as senz_router
-from api.system.routes import router as system_router
-from api.tokens.routes import router as tokens_router
-from api.users.routes import router as users_router
-from api.users.routes import thermostats_router as admin_thermostats_router
-from domain.errors import DomainError, ViewsBehind
-from gateways.devices.endpoint import router as device_gateway
-from gateways.events.endpoint import router as event_gateway
+from api.audit.routes import audit_router
+from api.auth import RequestAuthenticator
+from api.deviceauth.routes import deviceauth_router
+from api.identity.authorization_server import HublineAuthorizationServer
+from api.identity.authorize_routes import sign_in_router
+from api.identity.routes import identity_router
+from api.identity.session import Sessions
+from api.identity.token_management import TokenManagement
+from api.senz.admin_routes import thermostat_admin_router
+from api.senz.caller import SenzCallers
+from api.senz.routes import senz_router
+from api.system.routes import system_router
+from api.tokens.routes import tokens_router
+from api.users.routes import users_router
+from gateways.devices.endpoint import DeviceGatewaySettings, device_gateway
+from gateways.devices.thermostat_session import ThermostatSessions
+from gateways.events.endpoint import event_gateway
+from gateways.events.fanout import NotificationFanout
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
-from infra.root.services import Hub
+from gateways.websocket_auth import WebSocketAuthenticator
+from infra.root.errors import install_error_mapping
+from infra.root.services import Services
 from infra.settings import Settings
 
-log = logging.getLogger(__name__)
 
-
-def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
-    running = hub or Hub(settings)
-    notifications = ChangeNotifications(running)
-    signalr = HubServer(notifications.authenticate)
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    running = services or Services(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.hub = running
         await running.start()
         try:
             yield
@@ -55,59 +50,81 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         summary="One event-sourced backend for devices, integrators and realtime apps",
         lifespan=lifespan,
     )
-    for router in (
-        system_router,
-        identity_router,
-        authorize_router,
-        deviceauth_router,
-        tokens_router,
-        users_router,
-        admin_thermostats_router,
-        senz_router,
-        audit_router,
-        event_gateway,
-        device_gateway,
-    ):
+    for router in (*_rest_routers(running), *_gateways(running)):
         app.include_router(router)
+    notifications = ChangeNotifications(running.feed, running.token_validator)
+    signalr = HubServer(notifications.authenticate)
     # SENZ's sample connects to /v1/changenotifications; its API lives under /api/v1.
     app.include_router(
         signalr.router_for(
             notifications.hub(), "/v1/changenotifications", "/api/v1/changenotifications"
         )
     )
-    _install_error_mapping(app)
+    install_error_mapping(app)
     # `hubline serve` says goodbye to SignalR clients before uvicorn drops their sockets.
     app.state.before_shutdown = signalr.close_all
     return app
 
 
-_EXPECTED = (
-    Problem,
-    RequestValidationError,
-    StarletteHTTPException,
-    DomainError,
-    ViewsBehind,
-    RateLimited,
-)
-_SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
+def _rest_routers(services: Services) -> list[APIRouter]:
+    settings, bus, views = services.settings, services.bus, services.view_reader
+    auth = RequestAuthenticator(services.authenticator)
+    oauth = HublineAuthorizationServer(
+        services.natural_keys,
+        services.access_tokens,
+        bus,
+        settings.refresh_token_lifetime_seconds,
+        services.login_failures,
+    )
+    sessions = Sessions(
+        services.secret_box.derive_key("session-cookie"),
+        secure=settings.issuer_url.startswith("https://"),
+    )
+    token_management = TokenManagement(
+        oauth, services.access_tokens, services.token_validator, services.natural_keys, bus
+    )
+    return [
+        system_router(services.health),
+        identity_router(
+            oauth,
+            services.access_tokens.issuer,
+            services.signing_keys,
+            services.token_validator,
+            services.natural_keys,
+            services.rate_limiter,
+            token_management,
+        ),
+        sign_in_router(oauth, sessions, services.access_tokens, services.natural_keys, bus),
+        deviceauth_router(bus, views, auth, settings.max_upload_bytes),
+        tokens_router(bus, views, auth),
+        users_router(bus, views, auth),
+        thermostat_admin_router(bus, services.natural_keys, auth),
+        senz_router(
+            bus,
+            views,
+            services.natural_keys,
+            SenzCallers(services.token_validator, services.rate_limiter),
+        ),
+        audit_router(views, auth),
+    ]
 
 
-def _install_error_mapping(app: FastAPI) -> None:
-    """Each surface answers errors in its own format; the path says which surface it is."""
-
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
-        if not isinstance(exc, _EXPECTED):
-            log.exception(
-                "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
-            )
-        path = request.url.path
-        if isinstance(exc, RateLimited):
-            return exc.response  # type: ignore[return-value]
-        if path.startswith(_SENZ_PATHS):
-            return to_senz_error(request, exc)
-        if path.startswith(("/connect/", "/.well-known/", "/account/")):
-            return to_oauth_error(request, exc)
-        return to_problem(request, exc)
-
-    for kind in (*_EXPECTED, Exception):
-        app.add_exception_handler(kind, handle)
+def _gateways(services: Services) -> list[APIRouter]:
+    settings = services.settings
+    return [
+        event_gateway(
+            NotificationFanout(services.feed),
+            services.store,
+            WebSocketAuthenticator(services.authenticator),
+        ),
+        device_gateway(
+            DeviceGatewaySettings(
+                enforced=settings.device_auth_enforced,
+                challenge_ttl_seconds=settings.challenge_ttl_seconds,
+            ),
+            services.bus,
+            services.aggregates,
+            services.device_failures,
+            ThermostatSessions(services.bus, services.natural_keys, services.feed),
+        ),
+    ]

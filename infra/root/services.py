@@ -1,37 +1,35 @@
-"""The composition root: builds the store, bus, views, log feed and authenticator from settings."""
+"""The services one Hubline process runs on, built from settings; nothing else constructs them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
+from typing import Any
 
 from domain.commands import Command
-from domain.context import CommandContext
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
-from domain.errors import ViewsBehind
 from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
-from domain.principals.commands import RecordApiTokenUse
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
+from infra.health import Health
+from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import AccessTokens
 from infra.identity.credentials import TokenAuthenticator
-from infra.identity.directory import Directory
 from infra.identity.secret_box import SecretBox, master_key
 from infra.identity.signing_keys import SigningKeys
 from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
 from infra.log.commit_signal import CommitAnnouncer
 from infra.log.feed import EmbeddedLogFeed, LogFeed
-from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
 from infra.settings import Settings
+from infra.store.aggregates import AggregateLoader
 from infra.store.event_store import EventStore
+from infra.store.natural_keys import NaturalKeys
 from infra.store.projection_runner import EmbeddedProjectionThread, ProjectionRunner
 from infra.store.view_database import ViewDatabase
+from infra.store.view_reader import ViewReader
 from infra.thermostats.hold_expiry import HoldExpiry
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
@@ -40,13 +38,7 @@ from projections.thermostat_view import ThermostatView
 from projections.user_view import UserView
 from projections.view_store import Projection
 
-if TYPE_CHECKING:
-    from api.identity.provider import IdentityProvider
-
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-_SYSTEM_CONTEXT = CommandContext(actor_id="hubline", actor_kind="system")
 
 HANDLERS: dict[type[Command], Any] = {
     **DEVICEAUTH_HANDLERS,
@@ -60,8 +52,11 @@ def all_projections() -> list[Projection]:
     return [DeviceAccessView(), ApiTokenView(), AuditView(), UserView(), ThermostatView()]
 
 
-class Hub:
-    """Everything a process of Hubline runs on, wired once."""
+class Services:
+    """The store, the bus, the views, the log feed and what checks credentials, wired once.
+
+    A router or gateway is handed the few of these it uses (infra/root/app.py), never this.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -74,46 +69,66 @@ class Hub:
         self.projection_thread: EmbeddedProjectionThread | None = None
         self.feed: LogFeed
         self.commit_announcer: CommitAnnouncer | None = None
+        log_reachable: Callable[[], bool] | None = None
         if settings.log == "embedded":
             self.projection_thread = EmbeddedProjectionThread(self.runner, self.store)
             self.feed = EmbeddedLogFeed(self.store)
         else:
             from infra.log.kafka_feed import KafkaLogFeed
+            from infra.log.kafka_topic import kafka_reachable
 
             self.feed = KafkaLogFeed(settings, self.store)
             if settings.database is not None:
                 self.commit_announcer = CommitAnnouncer(settings.database, settings.kafka_topic)
+
+            def log_reachable() -> bool:
+                return kafka_reachable(settings)
+
         self.bus = CommandBus(
             self.store.app, HANDLERS, settings.max_batch_size, on_commit=self._committed
         )
-        self.identity = _identity_provider(settings, self.store, self.bus)
+        self.aggregates = AggregateLoader(self.store)
+        self.natural_keys = NaturalKeys(self.aggregates)
+        self.view_reader = ViewReader(
+            self.views, self.runner, self.store, settings.read_your_writes_timeout_seconds
+        )
+        self.secret_box = SecretBox(master_key(settings))
+        self.signing_keys = signing_keys(settings, self.aggregates, self.bus, self.secret_box)
+        if settings.log == "kafka" and settings.issuer is None:
+            log.warning(
+                "no HUBLINE_ISSUER: this node issues and accepts tokens as %s only; set the"
+                " public URL so that every node accepts every node's tokens",
+                settings.issuer_url,
+            )
+        self.access_tokens = AccessTokens(
+            self.signing_keys,
+            settings.issuer_url,
+            settings.access_token_lifetime_seconds,
+            settings.access_token_clock_skew_seconds,
+        )
+        self.token_validator = AccessTokenValidator(self.access_tokens, self.natural_keys)
         self.authenticator = TokenAuthenticator(
-            self.store,
-            validate_access_token=self.identity.validate_access_token,
-            user_roles=self._user_roles,
-            record_use=self._record_token_use,
+            self.aggregates, self.natural_keys, self.token_validator, self.bus
         )
         self.rate_limiter = _rate_limiter(settings)
-        self.device_failures = failure_limiter(
+        self.device_failures = _failure_limiter(
             settings,
             "device",
             settings.device_auth_failures_per_window,
             settings.device_auth_failure_window_seconds,
         )
-        self.hold_expiry = HoldExpiry(self)
-        self.feed.add_listener(self.identity.grants.forget_changed)
-
-    def _user_roles(self, subject: str) -> list[str] | None:
-        user = self.identity.directory.user_by_subject(subject)
-        return list(user.roles) if user is not None else None
-
-    def _record_token_use(self, token_id: UUID) -> None:
-        self.bus.execute_now(
-            RecordApiTokenUse(token_id=token_id, at=datetime.now(UTC), context=_SYSTEM_CONTEXT)
+        self.login_failures = _failure_limiter(
+            settings,
+            "login",
+            settings.login_failures_per_address,
+            settings.login_failure_window_seconds,
         )
+        self.hold_expiry = HoldExpiry(self.view_reader, self.bus)
+        self.health = Health(self.store, self.runner, log_reachable, self.rate_limiter)
+        self.feed.add_listener(self.token_validator.grants.forget_changed)
 
     def _committed(self, position: int, saved: list[str]) -> None:
-        self.identity.grants.forget(saved)
+        self.token_validator.grants.forget(saved)
         if self.commit_announcer is not None:
             self.commit_announcer.announce(position)
         if self.projection_thread is not None:
@@ -121,7 +136,7 @@ class Hub:
         self.feed.wake(position)
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.identity.keys.ensure)
+        await asyncio.to_thread(self.signing_keys.ensure)
         self.bus.start()
         if self.projection_thread is not None:
             self.projection_thread.start()
@@ -133,8 +148,9 @@ class Hub:
         await self.feed.stop()
         if isinstance(self.rate_limiter, RedisRateLimiter):
             await self.rate_limiter.close()
-        if isinstance(self.device_failures, RedisFailureLimiter):
-            self.device_failures.close()
+        for failures in (self.device_failures, self.login_failures):
+            if isinstance(failures, RedisFailureLimiter):
+                failures.close()
         self.bus.stop()
         if self.projection_thread is not None:
             self.projection_thread.stop()
@@ -143,97 +159,14 @@ class Hub:
         self.views.close()
         self.store.close()
 
-    async def execute(self, command: Command) -> Any:
-        return await self.bus.execute(command)
 
-    async def query(self, query: Callable[..., T], *args: Any) -> T:
-        """Run a view query in a worker thread, in one read transaction."""
-
-        def run() -> T:
-            with self.views.transaction(write=False) as tx:
-                return query(tx, *args)
-
-        return await asyncio.to_thread(run)
-
-    async def fresh_views(self, *names: str) -> None:
-        """Wait until the views hold everything logged so far (read-your-writes)."""
-        head = await asyncio.to_thread(self.store.head)
-        caught_up = await asyncio.to_thread(
-            self.runner.wait_until, head, self.settings.read_your_writes_timeout_seconds, names
-        )
-        if not caught_up:
-            log.warning("views %s did not reach position %s in time", names or "all", head)
-            raise ViewsBehind(f"the views are catching up with the log (position {head})")
-
-    def refresh_gauges(self) -> None:
-        head = self.store.head()
-        LOG_HEAD.set(head)
-        for name in self.runner.projections:
-            position = self.runner.position(name)
-            PROJECTION_POSITION.labels(projection=name).set(position)
-            PROJECTION_LAG.labels(projection=name).set(max(0, head - position))
-
-    async def ready(self) -> dict[str, bool]:
-        checks = await asyncio.to_thread(self._store_and_log_ready)
-        if isinstance(self.rate_limiter, RedisRateLimiter):
-            checks["rate_limits"] = await self.rate_limiter.ping()
-        return checks
-
-    def _store_and_log_ready(self) -> dict[str, bool]:
-        checks = {"store": False, "log": False}
-        try:
-            self.store.head()
-            checks["store"] = True
-        except Exception:
-            log.exception("store not reachable")
-        if self.settings.log == "embedded":
-            checks["log"] = checks["store"]
-        else:
-            from infra.log.kafka_topic import kafka_reachable
-
-            checks["log"] = kafka_reachable(self.settings)
-        return checks
+def signing_keys(
+    settings: Settings, aggregates: AggregateLoader, bus: CommandBus, box: SecretBox
+) -> SigningKeys:
+    return SigningKeys(aggregates, bus, box, settings.access_token_lifetime_seconds)
 
 
-def _identity_provider(settings: Settings, store: EventStore, bus: CommandBus) -> IdentityProvider:
-    from api.identity.provider import IdentityProvider
-    from api.identity.session import Sessions
-
-    box = SecretBox(master_key(settings))
-    keys = SigningKeys(store, bus, box, settings.access_token_lifetime_seconds)
-    sessions = Sessions(
-        box.derive_key("session-cookie"), secure=settings.issuer_url.startswith("https://")
-    )
-    if settings.log == "kafka" and settings.issuer is None:
-        log.warning(
-            "no HUBLINE_ISSUER: this node issues and accepts tokens as %s only; set the public"
-            " URL so that every node accepts every node's tokens",
-            settings.issuer_url,
-        )
-    tokens = AccessTokens(
-        keys,
-        settings.issuer_url,
-        settings.access_token_lifetime_seconds,
-        settings.access_token_clock_skew_seconds,
-    )
-    login_failures = failure_limiter(
-        settings,
-        "login",
-        settings.login_failures_per_address,
-        settings.login_failure_window_seconds,
-    )
-    return IdentityProvider(
-        keys,
-        tokens,
-        Directory(store),
-        bus,
-        settings.refresh_token_lifetime_seconds,
-        sessions,
-        login_failures,
-    )
-
-
-def failure_limiter(
+def _failure_limiter(
     settings: Settings, name: str, limit: int, window_seconds: float
 ) -> FailureLimiter:
     if settings.redis_url:

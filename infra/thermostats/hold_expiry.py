@@ -11,14 +11,12 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from domain.context import CommandContext
 from domain.thermostats.commands import ExpireHold, FollowSchedule
+from infra.command_bus import CommandBus
+from infra.store.view_reader import ViewReader
 from projections.thermostat_view import expired_holds, thermostats_in_auto
-
-if TYPE_CHECKING:
-    from infra.root.services import Hub
 
 log = logging.getLogger(__name__)
 _SCHEDULER = CommandContext(actor_id="thermostat-clock", actor_kind="system")
@@ -26,8 +24,9 @@ SCHEDULE_EVERY = 30  # sweeps: schedules start on whole minutes
 
 
 class HoldExpiry:
-    def __init__(self, hub: Hub, interval: float = 1.0) -> None:
-        self._hub = hub
+    def __init__(self, views: ViewReader, bus: CommandBus, interval: float = 1.0) -> None:
+        self._views = views
+        self._bus = bus
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
 
@@ -42,16 +41,16 @@ class HoldExpiry:
 
     async def sweep(self) -> int:
         now = datetime.now(UTC)
-        due = await self._hub.query(expired_holds, now)
+        due = await self._views.query(expired_holds, now)
         for serial in due:
-            await self._hub.execute(ExpireHold(serial_number=serial, now=now, context=_SCHEDULER))
+            await self._bus.execute(ExpireHold(serial_number=serial, now=now, context=_SCHEDULER))
         return len(due)
 
     async def follow_schedules(self) -> None:
         """Auto thermostats take their schedule's set point when a new entry starts."""
         now = datetime.now(UTC)
-        for serial in await self._hub.query(thermostats_in_auto):
-            await self._hub.execute(
+        for serial in await self._views.query(thermostats_in_auto):
+            await self._bus.execute(
                 FollowSchedule(serial_number=serial, now=now, context=_SCHEDULER)
             )
 

@@ -1,4 +1,4 @@
-"""An in-process deployment for integration tests: the Hub, with relay and worker if distributed."""
+"""An in-process deployment for integration tests, with relay and worker if distributed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from infra.root.services import Hub, all_projections
+from infra.root.services import Services, all_projections
 from infra.settings import Settings
 from infra.store.event_store import EventStore
 from infra.store.projection_runner import ProjectionRunner
@@ -54,9 +54,9 @@ def start_worker(settings: Settings) -> Background:
 
 
 @asynccontextmanager
-async def running_hub(flags: dict[str, str]) -> AsyncIterator[Hub]:
+async def running_hub(flags: dict[str, str]) -> AsyncIterator[Services]:
     settings = settings_for(flags)
-    hub = Hub(settings)
+    hub = Services(settings)
     background: list[Background] = []
     if settings.log == "kafka":
         background = [start_relay(settings), start_worker(settings)]

@@ -11,30 +11,30 @@ import jwt
 import pytest
 
 from infra.identity.access_tokens import InvalidAccessToken
-from infra.root.services import Hub
+from infra.root.services import Services
 from infra.settings import Settings
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    running = Hub(Settings.load({"data_dir": tmp_path / "data"}, environ={}))
-    running.identity.keys.ensure()
+def hub(tmp_path: Path) -> Iterator[Services]:
+    running = Services(Settings.load({"data_dir": tmp_path / "data"}, environ={}))
+    running.signing_keys.ensure()
     yield running
     running.store.close()
 
 
-def resigned(hub: Hub, token: str, **changes: Any) -> str:
+def resigned(hub: Services, token: str, **changes: Any) -> str:
     """The same token with changed claims, signed again with our real key."""
     claims = jwt.decode(token, options={"verify_signature": False}) | changes
-    key = hub.identity.keys.signing_key("RS256")
+    key = hub.signing_keys.signing_key("RS256")
     return jwt.encode(
         claims, key.private, algorithm="RS256", headers={"kid": key.kid, "typ": "at+jwt"}
     )
 
 
-def test_a_genuine_token_validates(hub: Hub) -> None:
-    token = hub.identity.tokens.mint("client", "subject", "openid").token
-    assert hub.identity.tokens.validate(token)["sub"] == "subject"
+def test_a_genuine_token_validates(hub: Services) -> None:
+    token = hub.access_tokens.mint("client", "subject", "openid").token
+    assert hub.access_tokens.validate(token)["sub"] == "subject"
 
 
 @pytest.mark.parametrize(
@@ -46,19 +46,19 @@ def test_a_genuine_token_validates(hub: Hub) -> None:
         {"nbf": int(time.time()) + 3600},
     ],
 )
-def test_our_signature_is_not_enough(hub: Hub, changes: dict[str, Any]) -> None:
-    token = hub.identity.tokens.mint("client", "subject", "openid").token
+def test_our_signature_is_not_enough(hub: Services, changes: dict[str, Any]) -> None:
+    token = hub.access_tokens.mint("client", "subject", "openid").token
     with pytest.raises(InvalidAccessToken):
-        hub.identity.tokens.validate(resigned(hub, token, **changes))
+        hub.access_tokens.validate(resigned(hub, token, **changes))
 
 
-def test_an_id_token_is_not_an_access_token(hub: Hub) -> None:
-    key = hub.identity.keys.signing_key("RS256")
+def test_an_id_token_is_not_an_access_token(hub: Services) -> None:
+    key = hub.signing_keys.signing_key("RS256")
     now = int(time.time())
     id_token = jwt.encode(
         {
-            "iss": hub.identity.tokens.issuer,
-            "aud": hub.identity.tokens.audience,
+            "iss": hub.access_tokens.issuer,
+            "aud": hub.access_tokens.audience,
             "sub": "s",
             "iat": now,
             "exp": now + 60,
@@ -69,4 +69,4 @@ def test_an_id_token_is_not_an_access_token(hub: Hub) -> None:
         headers={"kid": key.kid, "typ": "JWT"},
     )
     with pytest.raises(InvalidAccessToken, match="typ"):
-        hub.identity.tokens.validate(id_token)
+        hub.access_tokens.validate(id_token)

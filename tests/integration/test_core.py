@@ -44,10 +44,12 @@ def batch_count() -> float:
 async def test_concurrent_commands_share_commits_and_all_land(deployment: dict[str, str]) -> None:
     async with running_hub(deployment) as hub:
         commits_before = batch_count()
-        await asyncio.gather(*(hub.execute(set_key(f"dev-{n}", f"key-{n}")) for n in range(300)))
+        await asyncio.gather(
+            *(hub.bus.execute(set_key(f"dev-{n}", f"key-{n}")) for n in range(300))
+        )
         assert batch_count() - commits_before < 300  # group commit: fewer commits than commands
-        await hub.fresh_views("device_access")
-        rows = await hub.query(list_devices)
+        await hub.view_reader.fresh_views("device_access")
+        rows = await hub.view_reader.query(list_devices)
         assert {r.device_identifier: r.public_key for r in rows} == {
             f"DEV-{n}": f"key-{n}" for n in range(300)
         }
@@ -57,7 +59,7 @@ async def test_commands_on_one_aggregate_in_one_batch_lose_nothing(
     deployment: dict[str, str],
 ) -> None:
     async with running_hub(deployment) as hub:
-        await asyncio.gather(*(hub.execute(set_key("same", f"key-{n}")) for n in range(50)))
+        await asyncio.gather(*(hub.bus.execute(set_key("same", f"key-{n}")) for n in range(50)))
         device = hub.store.app.repository.get(device_access_id("SAME"))
         assert device.version == 51  # registered once, then fifty distinct keys
 
@@ -65,12 +67,12 @@ async def test_commands_on_one_aggregate_in_one_batch_lose_nothing(
 async def test_a_failing_command_does_not_spoil_its_batch(deployment: dict[str, str]) -> None:
     async with running_hub(deployment) as hub:
         results = await asyncio.gather(
-            hub.execute(set_key("ok-1", "k1")),
-            hub.execute(set_key("bad", "   ")),
-            hub.execute(
+            hub.bus.execute(set_key("ok-1", "k1")),
+            hub.bus.execute(set_key("bad", "   ")),
+            hub.bus.execute(
                 RecordChallengePassed(device_identifier="ok-1", public_key="other", context=CONTEXT)
             ),
-            hub.execute(set_key("ok-2", "k2")),
+            hub.bus.execute(set_key("ok-2", "k2")),
             return_exceptions=True,
         )
         assert isinstance(results[1], DomainError) and isinstance(results[2], DomainError)
@@ -93,9 +95,9 @@ def test_two_writers_on_one_aggregate_never_lose_an_update(deployment: dict[str,
 async def test_views_equal_a_rebuild_from_zero(deployment: dict[str, str]) -> None:
     async with running_hub(deployment) as hub:
         for n in range(20):
-            await hub.execute(set_key(f"r-{n % 7}", f"key-{n}"))
-        await hub.fresh_views()
-        live = await hub.query(list_devices)
+            await hub.bus.execute(set_key(f"r-{n % 7}", f"key-{n}"))
+        await hub.view_reader.fresh_views()
+        live = await hub.view_reader.query(list_devices)
         settings = hub.settings
     runner = ProjectionRunner(ViewDatabase(settings), all_projections())
     runner.rebuild("device_access", EventStore(settings))
@@ -113,7 +115,7 @@ async def test_the_live_log_reaches_gateways_in_order(deployment: dict[str, str]
         hub.feed.add_listener(listen)
         await asyncio.sleep(0.5)  # the Kafka feed starts at the end of the topic
         for n in range(10):
-            await hub.execute(set_key("feed", f"key-{n}"))
+            await hub.bus.execute(set_key("feed", f"key-{n}"))
         await eventually(lambda: sum(r.type == "DeviceAccess.PublicKeySet" for r in seen) >= 10)
         positions = [r.position for r in seen]
         assert positions == sorted(positions)
@@ -125,16 +127,16 @@ async def test_a_resent_log_is_applied_once(deployment: dict[str, str]) -> None:
         pytest.skip("re-sending is the relay's concern")
     async with running_hub(deployment) as hub:
         for n in range(5):
-            await hub.execute(set_key("resend", f"key-{n}"))
-        await hub.fresh_views()
-        before = await hub.query(get_device, "RESEND")
+            await hub.bus.execute(set_key("resend", f"key-{n}"))
+        await hub.view_reader.fresh_views()
+        before = await hub.view_reader.query(get_device, "RESEND")
         # A relay that crashed before saving its position sends everything again.
         with hub.views.transaction() as tx:
             tx.execute("UPDATE relay_positions SET position = 0")
         head = hub.store.head()
         await asyncio.sleep(2)
         assert hub.runner.position("device_access") == head
-        assert await hub.query(get_device, "RESEND") == before
+        assert await hub.view_reader.query(get_device, "RESEND") == before
 
 
 def test_settings_select_the_deployment() -> None:
@@ -146,9 +148,9 @@ def test_settings_select_the_deployment() -> None:
 
 async def test_a_challenge_cannot_pass_with_an_unusable_key(deployment: dict[str, str]) -> None:
     async with running_hub(deployment) as hub:
-        await hub.execute(set_key("state", "not a key"))
+        await hub.bus.execute(set_key("state", "not a key"))
         with pytest.raises(DomainError, match="not usable"):
-            await hub.execute(
+            await hub.bus.execute(
                 RecordChallengePassed(
                     device_identifier="state", public_key="not a key", context=CONTEXT
                 )

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from infra.root.app import create_app
-from infra.root.services import Hub
+from infra.root.services import Services
 from tests.integration.running import settings_for
 
 
 def test_the_openapi_document_describes_senz_and_has_unique_operation_ids(
     tmp_path: Path,
 ) -> None:
-    hub = Hub(settings_for({"data_dir": str(tmp_path / "data")}))
+    hub = Services(settings_for({"data_dir": str(tmp_path / "data")}))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # FastAPI warns about duplicate operation ids

@@ -1,0 +1,30 @@
+"""Checks an access token of our own issuer: signature and claims, then its grant's status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
+from infra.identity.grant_status import GrantStatus
+from infra.store.natural_keys import NaturalKeys
+
+
+class AccessTokenValidator:
+    """What every resource (REST, hubs, gateways) asks before it trusts a bearer token."""
+
+    def __init__(self, tokens: AccessTokens, natural_keys: NaturalKeys) -> None:
+        self._tokens = tokens
+        self._natural_keys = natural_keys
+        self.grants = GrantStatus(self._grant_revoked_in_store)
+
+    def validate(self, token: str) -> dict[str, Any]:
+        """The token's claims; InvalidAccessToken when it is forged, expired or revoked."""
+        claims = self._tokens.validate(token)
+        grant_id = claims.get("sid")
+        if isinstance(grant_id, str) and self.grants.is_revoked(grant_id):
+            raise InvalidAccessToken("the token's grant was revoked")
+        return claims
+
+    def _grant_revoked_in_store(self, grant_id: str) -> bool:
+        grant = self._natural_keys.grant(grant_id)
+        return grant is not None and grant.revoked
