@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.commands import Command, Handler
+from domain.commands import Command
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -23,13 +23,15 @@ class MemoryUnitOfWork:
     Events stay pending on the aggregates; `collect_events()` reads them.
     """
 
-    def __init__(self, handlers: Mapping[type[Command], Handler]) -> None:
-        self.handlers = dict(handlers)
+    # Mapping[type, Any] rather than the bus's Mapping[type[Command], Handler]: the domain's
+    # HANDLERS dicts are unannotated, so a type checker sees them as dict[type, function].
+    def __init__(self, handlers: Mapping[type, Any]) -> None:
+        self.handlers: dict[type, Any] = dict(handlers)
         self.aggregates: dict[UUID, Aggregate] = {}
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         found = self.aggregates.get(aggregate_id)
-        # The bus answers None for an aggregate of another type too: ids never alias.
+        # As in the bus: an id held by another kind of aggregate is as good as unknown.
         return found if isinstance(found, cls) else None
 
     def add(self, aggregate: Aggregate) -> None:

@@ -22,22 +22,18 @@ from domain.identity.handlers import HANDLERS, RefreshOutcome
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import User, user_id
-from tests.unit.domain.test_deviceauth_handlers import MemoryUnitOfWork
+from tests.unit.fakes import MemoryUnitOfWork
 
 CLI = CommandContext(actor_id="cli", actor_kind="cli")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def run(uow: MemoryUnitOfWork, command: object) -> object:
-    return HANDLERS[type(command)](command, uow)  # type: ignore[index]
-
-
 def register_user(uow: MemoryUnitOfWork, email: str = "Ada@Example.com") -> str:
-    return str(run(uow, RegisterUser(email=email, name="Ada", password_hash="h", context=CLI)))
+    return str(uow.run(RegisterUser(email=email, name="Ada", password_hash="h", context=CLI)))
 
 
 def test_users_are_keyed_by_lower_case_email_with_a_stable_subject() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     subject = register_user(uow)
     user = uow.get(User, user_id("ada@example.com"))
     assert user is not None and user.subject == subject and user.email == "ada@example.com"
@@ -48,16 +44,16 @@ def test_users_are_keyed_by_lower_case_email_with_a_stable_subject() -> None:
 
 
 def test_account_settings_change_only_what_is_given_and_only_when_different() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     subject = register_user(uow)
     user = uow.get(User, user_id("ada@example.com"))
     assert user is not None
     assert (user.temperature_scale, user.language) == ("Celsius", "en")
     user.collect_events()  # as if saved
-    run(uow, UpdateAccount(subject=subject, temperature_scale="fahrenheit", context=CLI))
+    uow.run(UpdateAccount(subject=subject, temperature_scale="fahrenheit", context=CLI))
     assert (user.name, user.temperature_scale, user.language) == ("Ada", "Fahrenheit", "en")
     events = len(user.collect_events())
-    run(uow, UpdateAccount(subject=subject, temperature_scale="Fahrenheit", context=CLI))
+    uow.run(UpdateAccount(subject=subject, temperature_scale="Fahrenheit", context=CLI))
     assert events == 1 and not user.collect_events()  # the same value again: no event
     for bad in (
         UpdateAccount(subject=subject, temperature_scale="Kelvin", context=CLI),
@@ -65,17 +61,16 @@ def test_account_settings_change_only_what_is_given_and_only_when_different() ->
         UpdateAccount(subject=subject, name="  ", context=CLI),
     ):
         with pytest.raises(DomainError):
-            run(uow, bad)
+            uow.run(bad)
     with pytest.raises(NotFound):
-        run(uow, UpdateAccount(subject=str(uuid.uuid4()), language="nb", context=CLI))
+        uow.run(UpdateAccount(subject=str(uuid.uuid4()), language="nb", context=CLI))
 
 
 def test_five_failures_lock_the_account_and_success_clears_the_count() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     register_user(uow)
     for minute in range(4):
-        run(
-            uow,
+        uow.run(
             RecordLogin(
                 email="ada@example.com",
                 succeeded=False,
@@ -85,10 +80,9 @@ def test_five_failures_lock_the_account_and_success_clears_the_count() -> None:
         )
     user = uow.get(User, user_id("ada@example.com"))
     assert user is not None and not user.is_locked(NOW + timedelta(minutes=4))
-    run(uow, RecordLogin(email="ada@example.com", succeeded=True, at=NOW, context=CLI))
+    uow.run(RecordLogin(email="ada@example.com", succeeded=True, at=NOW, context=CLI))
     for minute in range(5):
-        run(
-            uow,
+        uow.run(
             RecordLogin(
                 email="ada@example.com",
                 succeeded=False,
@@ -127,20 +121,19 @@ def client(public: bool = False, **changes: object) -> RegisterClient:
 )
 def test_client_registration_rules(bad: dict[str, object]) -> None:
     with pytest.raises(DomainError):
-        run(MemoryUnitOfWork(), client(**bad))
+        MemoryUnitOfWork(HANDLERS).run(client(**bad))
 
 
 def test_public_clients_have_no_secret_and_no_client_credentials() -> None:
-    run(MemoryUnitOfWork(), client(public=True))
+    MemoryUnitOfWork(HANDLERS).run(client(public=True))
     with pytest.raises(DomainError):
-        run(MemoryUnitOfWork(), client(public=True, grant_types=("client_credentials",)))
+        MemoryUnitOfWork(HANDLERS).run(client(public=True, grant_types=("client_credentials",)))
 
 
 def test_a_rotated_secret_stays_valid_for_its_grace() -> None:
-    uow = MemoryUnitOfWork()
-    run(uow, client())
-    run(
-        uow,
+    uow = MemoryUnitOfWork(HANDLERS)
+    uow.run(client())
+    uow.run(
         RotateClientSecret(
             client_id="senz-app",
             secret_hash="new",
@@ -156,8 +149,7 @@ def test_a_rotated_secret_stays_valid_for_its_grace() -> None:
 
 def start_grant(uow: MemoryUnitOfWork) -> uuid.UUID:
     grant_id = uuid.uuid4()
-    run(
-        uow,
+    uow.run(
         StartTokenGrant(
             grant_id=grant_id,
             client_id="c",
@@ -176,8 +168,7 @@ def start_grant(uow: MemoryUnitOfWork) -> uuid.UUID:
 def refresh(
     uow: MemoryUnitOfWork, grant_id: uuid.UUID, presented: str, new: str, at: datetime = NOW
 ) -> object:
-    return run(
-        uow,
+    return uow.run(
         RefreshTokenGrant(
             grant_id=grant_id,
             presented_hash=presented,
@@ -191,7 +182,7 @@ def refresh(
 
 
 def test_refresh_rotates_then_reuse_revokes_the_family() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     grant_id = start_grant(uow)
     assert refresh(uow, grant_id, "r1", "r2") is RefreshOutcome.ROTATED
     assert refresh(uow, grant_id, "r2", "r3") is RefreshOutcome.ROTATED
@@ -202,7 +193,7 @@ def test_refresh_rotates_then_reuse_revokes_the_family() -> None:
 
 
 def test_unknown_and_expired_refresh_tokens_are_invalid() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     grant_id = start_grant(uow)
     assert refresh(uow, grant_id, "other", "x") is RefreshOutcome.INVALID
     assert refresh(uow, grant_id, "r1", "x", at=NOW + timedelta(days=16)) is RefreshOutcome.INVALID

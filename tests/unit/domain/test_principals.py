@@ -10,9 +10,9 @@ from domain.context import CommandContext
 from domain.errors import DomainError, NotFound
 from domain.principals.api_token import ApiToken, api_token_id
 from domain.principals.commands import IssueApiToken, RevokeApiToken
-from domain.principals.handlers import issue_api_token, revoke_api_token
+from domain.principals.handlers import HANDLERS, issue_api_token, revoke_api_token
 from domain.principals.permissions import Principal, parse_permissions
-from tests.unit.domain.test_deviceauth_handlers import MemoryUnitOfWork
+from tests.unit.fakes import MemoryUnitOfWork
 
 CLI = CommandContext(actor_id="cli", actor_kind="cli")
 
@@ -34,7 +34,7 @@ def test_principal_permissions_with_wildcard() -> None:
 
 
 def test_issue_and_revoke() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     token_id = issue_api_token(
         IssueApiToken(name="ci", token_hash="h", permissions=("audit:read",), context=CLI), uow
     )
@@ -47,7 +47,7 @@ def test_issue_and_revoke() -> None:
 
 
 def test_expired_tokens_are_not_valid() -> None:
-    uow = MemoryUnitOfWork()
+    uow = MemoryUnitOfWork(HANDLERS)
     past = datetime.now(UTC) - timedelta(seconds=1)
     token_id = issue_api_token(
         IssueApiToken(name="x", token_hash="h", permissions=(), expires_at=past, context=CLI), uow
@@ -59,12 +59,13 @@ def test_expired_tokens_are_not_valid() -> None:
 def test_tokens_need_a_name_and_valid_permissions() -> None:
     with pytest.raises(DomainError):
         issue_api_token(
-            IssueApiToken(name=" ", token_hash="h", permissions=(), context=CLI), MemoryUnitOfWork()
+            IssueApiToken(name=" ", token_hash="h", permissions=(), context=CLI),
+            MemoryUnitOfWork(HANDLERS),
         )
     with pytest.raises(DomainError):
         issue_api_token(
             IssueApiToken(name="n", token_hash="h", permissions=("bad",), context=CLI),
-            MemoryUnitOfWork(),
+            MemoryUnitOfWork(HANDLERS),
         )
 
 
