@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The whole suite: lint, types, then unit, integration and e2e tests against a real
 # PostgreSQL and a real Kafka broker that the project's own scripts start and stop.
@@ -43,4 +44,4 @@ services-stop:
 	bash infra/services/postgres.sh stop
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
