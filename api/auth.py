@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.problem import Problem
 from domain.principals.permissions import Principal
-from infra.identity.credentials import TokenAuthenticator, bearer_token
+from infra.identity.credentials import bearer_token
+from infra.identity.token_authenticator import TokenAuthenticator
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hubline"'}
 

@@ -8,7 +8,8 @@ from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 
 from domain.principals.permissions import Principal
-from infra.identity.credentials import TokenAuthenticator, bearer_token
+from infra.identity.credentials import bearer_token
+from infra.identity.token_authenticator import TokenAuthenticator
 
 
 def token_of(websocket: WebSocket) -> str | None:

@@ -16,9 +16,9 @@ from infra.command_bus import CommandBus
 from infra.health import Health
 from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import AccessTokens
-from infra.identity.credentials import TokenAuthenticator
 from infra.identity.secret_box import SecretBox, master_key
 from infra.identity.signing_keys import SigningKeys
+from infra.identity.token_authenticator import TokenAuthenticator
 from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
 from infra.log.commit_signal import CommitAnnouncer
