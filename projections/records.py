@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# Log positions are BIGINT in both stores: a position beyond this names no event.
+MAX_POSITION = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class LogRecord:

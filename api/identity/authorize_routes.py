@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -57,9 +57,26 @@ def _consent_required(grant: Any) -> OAuth2Error:
     return ConsentRequiredError(redirect_uri=grant.redirect_uri, state=grant.request.payload.state)
 
 
+def _max_age_invalid(grant: Any, params: dict[str, str]) -> OAuth2Error | None:
+    """OIDC Core §3.1.2.1: max_age is a whole number of seconds (ASCII digits, bounded)."""
+    max_age = params.get("max_age")
+    if max_age is None or _is_seconds(max_age):
+        return None
+    return InvalidRequestError(
+        "max_age must be a whole number of seconds.",
+        redirect_uri=grant.redirect_uri,
+        state=grant.request.payload.state,
+    )
+
+
+def _is_seconds(value: str) -> bool:
+    # str.isdigit also accepts "²" and other digits int() refuses; a year fits in 10 digits.
+    return value.isascii() and value.isdigit() and len(value) <= 10
+
+
 def _too_old(params: dict[str, str], session: Session | None) -> bool:
     max_age = params.get("max_age")
-    if session is None or max_age is None or not max_age.isdigit():
+    if session is None or max_age is None or not _is_seconds(max_age):
         return False
     return time.time() - session.auth_time > int(max_age)
 
@@ -71,15 +88,26 @@ def _to_login(params: dict[str, str]) -> Response:
     return RedirectResponse(f"{_LOGIN}?{urlencode({'ReturnUrl': return_url})}", 302, _NO_STORE)
 
 
+class MalformedReturnUrl(Exception):
+    pass
+
+
 def _safe_return_url(raw: str | None) -> str:
     """Only back into our own authorize endpoint: never an open redirect."""
     if not raw or len(raw) > 4096:
         return "/"
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise MalformedReturnUrl(raw) from None
     local = parts.path in (_AUTHORIZE_PATH, _DEVICE_PATH)
     if parts.scheme or parts.netloc or not local or raw.startswith("//"):
         return "/"
     return raw
+
+
+def _malformed_return_url() -> Response:
+    return HTMLResponse(error_page("The return address is not a valid URL."), 400, _NO_STORE)
 
 
 def _client_of(return_url: str) -> str | None:
@@ -123,6 +151,9 @@ def sign_in_router(
             grant = await run_in_threadpool(server.get_consent_grant, oauth_request, principal)
         except OAuth2Error as error:
             return _error_response(oauth_request, error)
+        bad_max_age = _max_age_invalid(grant, params)
+        if bad_max_age is not None:
+            return _error_response(oauth_request, bad_max_age)
 
         if principal is None or grant.prompt == "login" or _too_old(params, session):
             if params.get("prompt") == "none":
@@ -189,12 +220,19 @@ def sign_in_router(
 
     @router.get(_LOGIN, summary="Login page", response_class=HTMLResponse)
     async def login_get(request: Request) -> Response:
-        return _login_form(request, _safe_return_url(request.query_params.get("ReturnUrl")))
+        try:
+            return_url = _safe_return_url(request.query_params.get("ReturnUrl"))
+        except MalformedReturnUrl:
+            return _malformed_return_url()
+        return _login_form(request, return_url)
 
     @router.post(_LOGIN, summary="Log in", response_class=HTMLResponse)
     async def login_post(request: Request) -> Response:
         form = await read_form(request)
-        return_url = _safe_return_url(form.get("ReturnUrl"))
+        try:
+            return_url = _safe_return_url(form.get("ReturnUrl"))
+        except MalformedReturnUrl:
+            return _malformed_return_url()
         if not sessions.csrf_valid(request, form.get("csrf")):
             return _login_form(request, return_url, "The form expired; please sign in again.")
         email = form.get("email", "")[:254]

@@ -96,7 +96,11 @@ def _optional_time(body: dict[str, Any], name: str) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         raise Problem(400, f"{name} must say its time zone (Z or an offset).")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-01:00 is a valid timestamp that no UTC date can hold.
+        raise Problem(400, f"{name} is outside the range of dates.") from None
 
 
 def senz_router(

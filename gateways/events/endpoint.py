@@ -18,6 +18,7 @@ from gateways.json_frames import next_json_frame
 from gateways.websocket_auth import WebSocketAuthenticator, refuse
 from infra.metrics import OPEN_CONNECTIONS
 from infra.store.event_store import EventStore
+from projections.records import MAX_POSITION
 
 log = logging.getLogger(__name__)
 _SLOW_CONSUMER = 1013
@@ -31,7 +32,8 @@ def event_gateway(
     @router.websocket("/api/v1/ws")
     async def event_socket(websocket: WebSocket) -> None:
         after_raw = websocket.query_params.get("after")
-        if after_raw is not None and not after_raw.isdigit():
+        after = _position(after_raw) if after_raw is not None else 0
+        if after is None:
             await refuse(websocket, 400, "after must be a log position (a whole number)")
             return
         principal = await auth.authenticate(websocket)
@@ -44,7 +46,7 @@ def event_gateway(
         try:
             delivered = 0
             if after_raw is not None:
-                delivered = await _replay(websocket, store, subscriber, int(after_raw))
+                delivered = await _replay(websocket, store, subscriber, after)
             await _serve(websocket, subscriber, delivered)
         except WebSocketDisconnect:
             pass
@@ -53,6 +55,14 @@ def event_gateway(
             OPEN_CONNECTIONS.labels(gateway="events").dec()
 
     return router
+
+
+def _position(raw: str) -> int | None:
+    """A log position: ASCII digits (str.isdigit also takes "²") within a signed 64-bit int."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        return None
+    position = int(raw)
+    return position if position <= MAX_POSITION else None
 
 
 async def _replay(

@@ -96,18 +96,39 @@ async def _notify(connection: HubConnection, items: list[dict[str, Any]]) -> Non
 
 
 def _types(arguments: list[Any]) -> list[int]:
-    """Subscribe(["1", "2"]) as SENZ's samples send it; numbers are accepted too."""
+    """Subscribe(["1", "2"]) as SENZ's samples send it; whole numbers are accepted too."""
     if len(arguments) != 1 or not isinstance(arguments[0], list):
         raise HubError(
             'Subscribe and Unsubscribe take one argument: a list of types, e.g. ["1","2"]'
         )
     kinds = []
     for value in arguments[0]:
-        try:
-            kind = int(value)
-        except (TypeError, ValueError):
-            raise HubError(f"unknown notification type {value!r}; use 1 or 2") from None
-        if kind not in (USER_ACCOUNT, THERMOSTAT):
-            raise HubError(f"unknown notification type {value!r}; use 1 or 2")
+        kind = _type_of(value)
+        if kind is None:
+            raise HubError(f"unknown notification type {_shown(value)}; use 1 or 2")
         kinds.append(kind)
     return kinds
+
+
+def _type_of(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        kind = value
+    elif isinstance(value, float) and value.is_integer():
+        kind = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 10):
+            return None
+        kind = int(text)
+    else:
+        return None
+    return kind if kind in (USER_ACCOUNT, THERMOSTAT) else None
+
+
+def _shown(value: Any) -> str:
+    """A bounded description: a client's value may be huge or deeply nested."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return repr(value)[:40]
+    return f"of type {type(value).__name__}"
