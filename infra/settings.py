@@ -37,6 +37,8 @@ class Settings:
     device_auth_failures_per_window: int = 10
     device_auth_failure_window_seconds: float = 60.0
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Every other request body, bounded while it is read (JSON bodies, OAuth forms).
+    max_body_bytes: int = 64 * 1024
     # Commands that queue up while a transaction commits are saved together, up to this many.
     max_batch_size: int = 500
     # Aggregates kept in memory between commands; each use still reads the events written

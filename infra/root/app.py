@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.audit.routes import audit_router
 from api.auth import RequestAuthenticator
+from api.body_limit import RequestBodyLimit
 from api.deviceauth.routes import deviceauth_router
 from api.identity.authorization_server import HublineAuthorizationServer
 from api.identity.authorize_routes import sign_in_router
@@ -61,6 +62,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         )
     )
     install_error_mapping(app)
+    app.add_middleware(
+        RequestBodyLimit,
+        default=running.settings.max_body_bytes,
+        per_route={("POST", "/api/v1/deviceauth"): running.settings.max_upload_bytes},
+    )
     # `hubline serve` says goodbye to SignalR clients before uvicorn drops their sockets.
     app.state.before_shutdown = signalr.close_all
     return app
