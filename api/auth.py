@@ -23,6 +23,9 @@ class RequestAuthenticator:
 
     def __init__(self, authenticator: TokenAuthenticator) -> None:
         self._authenticator = authenticator
+        # One dependency per permission: FastAPI runs a dependency used twice in a route
+        # (the principal, and a body read after it) once per request.
+        self._required: dict[str, Dependency] = {}
 
     async def authenticate(self, request: Request) -> Principal:
         # OpenShock's clients send API tokens in their own header.
@@ -37,6 +40,11 @@ class RequestAuthenticator:
         return principal
 
     def require(self, permission: str) -> Dependency:
+        if permission not in self._required:
+            self._required[permission] = self._requirement(permission)
+        return self._required[permission]
+
+    def _requirement(self, permission: str) -> Dependency:
         async def dependency(request: Request) -> Principal:
             principal = await self.authenticate(request)
             if not principal.may(permission):

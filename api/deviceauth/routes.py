@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.auth import RequestAuthenticator
 from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPublicKeyBody
 from api.deviceauth.upload import read_upload
+from api.json_body import JsonBody
 from api.problem import Problem
 from domain.deviceauth.access_list_csv import AccessListRejected, parse_access_list
 from domain.deviceauth.commands import (
@@ -54,6 +55,7 @@ def deviceauth_router(
     Reader = Annotated[Principal, Depends(auth.require("deviceAuth:read"))]
     Updater = Annotated[Principal, Depends(auth.require("deviceAuth:update"))]
     Deleter = Annotated[Principal, Depends(auth.require("deviceAuth:delete"))]
+    public_key_body = JsonBody(SetPublicKeyBody, auth.require("deviceAuth:update"))
 
     @router.post(
         "",
@@ -134,9 +136,17 @@ def deviceauth_router(
         )
         return Response(status_code=204)
 
-    @router.post("/{deviceIdentifier}", status_code=204, summary="Set single device access")
+    @router.post(
+        "/{deviceIdentifier}",
+        status_code=204,
+        summary="Set single device access",
+        openapi_extra=public_key_body.openapi,
+    )
     async def set_device_access(
-        request: Request, deviceIdentifier: str, body: SetPublicKeyBody, principal: Updater
+        request: Request,
+        deviceIdentifier: str,
+        body: Annotated[SetPublicKeyBody, Depends(public_key_body.dependency())],
+        principal: Updater,
     ) -> Response:
         await bus.execute(
             SetDevicePublicKey(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
+from api.json_body import JsonBody
 from api.problem import Problem
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import RegisterThermostat
@@ -31,10 +32,18 @@ def thermostat_admin_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/admin/thermostats", tags=["Users"])
     ThermostatAdmin = Annotated[Principal, Depends(auth.require("thermostats:create"))]
+    new_thermostat = JsonBody(NewThermostat, auth.require("thermostats:create"))
 
-    @router.post("", status_code=201, summary="Register a thermostat to its owner")
+    @router.post(
+        "",
+        status_code=201,
+        summary="Register a thermostat to its owner",
+        openapi_extra=new_thermostat.openapi,
+    )
     async def register_thermostat(
-        request: Request, body: NewThermostat, principal: ThermostatAdmin
+        request: Request,
+        body: Annotated[NewThermostat, Depends(new_thermostat.dependency())],
+        principal: ThermostatAdmin,
     ) -> dict[str, str]:
         owner = await run_in_threadpool(natural_keys.user_by_email, body.owner_email)
         if owner is None:

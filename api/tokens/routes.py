@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RequestAuthenticator
+from api.json_body import JsonBody
 from api.problem import Problem
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import Principal, parse_permissions
@@ -68,6 +69,7 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
     Reader = Annotated[Principal, Depends(auth.require("tokens:read"))]
     Creator = Annotated[Principal, Depends(auth.require("tokens:create"))]
     Deleter = Annotated[Principal, Depends(auth.require("tokens:delete"))]
+    new_token = JsonBody(CreateToken, auth.require("tokens:create"))
 
     @router.get(
         "",
@@ -86,8 +88,13 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
         summary="Create an API token",
         response_model=CreatedToken,
         response_model_by_alias=True,
+        openapi_extra=new_token.openapi,
     )
-    async def create_token(request: Request, body: CreateToken, principal: Creator) -> CreatedToken:
+    async def create_token(
+        request: Request,
+        body: Annotated[CreateToken, Depends(new_token.dependency())],
+        principal: Creator,
+    ) -> CreatedToken:
         owner = _owner(principal)
         try:
             permissions = parse_permissions(body.permissions)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
+from api.json_body import JsonBody
 from api.problem import Problem
 from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
@@ -53,14 +54,35 @@ def _info(row: UserRow) -> UserInfo:
     )
 
 
+class UserChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    temperature_scale: str | None = Field(default=None, alias="temperatureScale", max_length=20)
+    language: str | None = Field(default=None, max_length=35)
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+
+
 def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
     router = APIRouter(prefix="/api/v1/users", tags=["Users"])
     Admin = Annotated[Principal, Depends(auth.require("users:create"))]
     Auditor = Annotated[Principal, Depends(auth.require("users:read"))]
     Editor = Annotated[Principal, Depends(auth.require("users:update"))]
+    new_user = JsonBody(NewUser, auth.require("users:create"))
+    user_changes = JsonBody(UserChanges, auth.require("users:update"))
 
-    @router.post("", status_code=201, summary="Register a user", response_model=dict[str, str])
-    async def create_user(request: Request, body: NewUser, principal: Admin) -> dict[str, str]:
+    @router.post(
+        "",
+        status_code=201,
+        summary="Register a user",
+        response_model=dict[str, str],
+        openapi_extra=new_user.openapi,
+    )
+    async def create_user(
+        request: Request,
+        body: Annotated[NewUser, Depends(new_user.dependency())],
+        principal: Admin,
+    ) -> dict[str, str]:
         try:
             password_hash = await run_in_threadpool(hash_password, body.password)
         except ValueError as exc:
@@ -83,17 +105,17 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
         await views.fresh_views("users")
         return [_info(row) for row in await views.query(list_users)]
 
-    class UserChanges(BaseModel):
-        model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-        name: str | None = Field(default=None, min_length=1, max_length=200)
-        temperature_scale: str | None = Field(default=None, alias="temperatureScale", max_length=20)
-        language: str | None = Field(default=None, max_length=35)
-        password: str | None = Field(default=None, min_length=8, max_length=1024)
-
-    @router.patch("/{subject}", status_code=204, summary="Change a user's settings or password")
+    @router.patch(
+        "/{subject}",
+        status_code=204,
+        summary="Change a user's settings or password",
+        openapi_extra=user_changes.openapi,
+    )
     async def change_user(
-        request: Request, subject: str, body: UserChanges, principal: Editor
+        request: Request,
+        subject: str,
+        body: Annotated[UserChanges, Depends(user_changes.dependency())],
+        principal: Editor,
     ) -> Response:
         password_hash = None
         if body.password is not None:
