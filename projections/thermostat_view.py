@@ -10,6 +10,8 @@ from projections.records import LogRecord
 from projections.view_store import ViewTransaction
 
 _TABLE = "view_thermostats"
+# The live device sessions behind `online`: a thermostat is online while it has one.
+_SESSIONS = "view_thermostat_sessions"
 _COLUMNS = (
     "serial_number, owner, name, mode, set_point, hold_until, current_temperature,"
     " online, is_heating, error_state"
@@ -32,7 +34,8 @@ class ThermostatRow:
 
 class ThermostatView:
     name = "thermostats"
-    version = 1
+    # 2: online follows the live device sessions.
+    version = 2
 
     def create_statements(self) -> list[str]:
         return [
@@ -43,10 +46,13 @@ class ThermostatView:
             " online INTEGER NOT NULL, is_heating INTEGER NOT NULL, error_state TEXT)",
             f"CREATE INDEX IF NOT EXISTS {_TABLE}_owner ON {_TABLE} (owner)",
             f"CREATE INDEX IF NOT EXISTS {_TABLE}_hold ON {_TABLE} (mode, hold_until)",
+            f"CREATE TABLE IF NOT EXISTS {_SESSIONS} ("
+            " aggregate_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+            " PRIMARY KEY (aggregate_id, session_id))",
         ]
 
     def drop_statements(self) -> list[str]:
-        return [f"DROP TABLE IF EXISTS {_TABLE}"]
+        return [f"DROP TABLE IF EXISTS {_TABLE}", f"DROP TABLE IF EXISTS {_SESSIONS}"]
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
         payload = record.payload
@@ -68,11 +74,20 @@ class ThermostatView:
                     record.aggregate_id,
                 ),
             )
-        elif record.type in ("Thermostat.Connected", "Thermostat.Disconnected"):
+        elif record.type == "Thermostat.Connected":
             tx.execute(
-                f"UPDATE {_TABLE} SET online = ? WHERE aggregate_id = ?",
-                (1 if record.type == "Thermostat.Connected" else 0, record.aggregate_id),
+                f"INSERT INTO {_SESSIONS} (aggregate_id, session_id) VALUES (?, ?)"
+                " ON CONFLICT (aggregate_id, session_id) DO NOTHING",
+                (record.aggregate_id, payload["session_id"]),
             )
+            _update_online(tx, record.aggregate_id)
+        elif record.type == "Thermostat.Disconnected":
+            for session_id in payload["ended"]:
+                tx.execute(
+                    f"DELETE FROM {_SESSIONS} WHERE aggregate_id = ? AND session_id = ?",
+                    (record.aggregate_id, session_id),
+                )
+            _update_online(tx, record.aggregate_id)
         elif record.type == "Thermostat.Reported":
             tx.execute(
                 f"UPDATE {_TABLE} SET current_temperature = ?, is_heating = ?, error_state = ?"
@@ -90,6 +105,15 @@ class ThermostatView:
                 " WHERE aggregate_id = ?",
                 (payload["set_point"], record.aggregate_id),
             )
+
+
+def _update_online(tx: ViewTransaction, aggregate_id: str) -> None:
+    tx.execute(
+        f"UPDATE {_TABLE} SET online = CASE WHEN EXISTS"
+        f" (SELECT 1 FROM {_SESSIONS} WHERE aggregate_id = ?) THEN 1 ELSE 0 END"
+        " WHERE aggregate_id = ?",
+        (aggregate_id, aggregate_id),
+    )
 
 
 def _utc(text: str | None) -> str | None:

@@ -35,14 +35,24 @@ class ExpireHold(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SetThermostatOnline(Command):
+class RecordThermostatConnected(Command):
+    """A device session of the thermostat opened; the gateway names it (a fresh uuid)."""
+
     serial_number: str
-    online: bool
+    session_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordThermostatDisconnected(Command):
+    serial_number: str
+    session_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReportThermostatState(Command):
     serial_number: str
+    # The session the report came through: a session that reports is alive.
+    session_id: str
     current_temperature: int
     is_heating: bool
     error_state: str | None = None

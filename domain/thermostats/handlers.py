@@ -10,11 +10,12 @@ from domain.errors import DomainError, NotFound
 from domain.thermostats.commands import (
     ExpireHold,
     FollowSchedule,
+    RecordThermostatConnected,
+    RecordThermostatDisconnected,
     RegisterThermostat,
     ReportThermostatState,
     SetMode,
     SetSchedule,
-    SetThermostatOnline,
 )
 from domain.thermostats.schedule import set_point_at, validated
 from domain.thermostats.thermostat import DEFAULT_SET_POINT, Mode, Thermostat, thermostat_id
@@ -116,15 +117,18 @@ def follow_schedule(command: FollowSchedule, uow: UnitOfWork) -> None:
         thermostat.follow_schedule(scheduled, command.context.as_metadata())
 
 
-def set_thermostat_online(command: SetThermostatOnline, uow: UnitOfWork) -> None:
+def record_thermostat_connected(command: RecordThermostatConnected, uow: UnitOfWork) -> None:
     thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
     if thermostat is None:
         raise NotFound(f"no thermostat {command.serial_number}")
-    meta = command.context.as_metadata()
-    if command.online:
-        thermostat.go_online(meta)
-    else:
-        thermostat.go_offline(meta)
+    thermostat.connect(command.session_id, command.context.as_metadata())
+
+
+def record_thermostat_disconnected(command: RecordThermostatDisconnected, uow: UnitOfWork) -> None:
+    thermostat = uow.get(Thermostat, thermostat_id(command.serial_number))
+    if thermostat is None:
+        raise NotFound(f"no thermostat {command.serial_number}")
+    thermostat.disconnect(command.session_id, command.context.as_metadata())
 
 
 def report_thermostat_state(command: ReportThermostatState, uow: UnitOfWork) -> None:
@@ -136,6 +140,7 @@ def report_thermostat_state(command: ReportThermostatState, uow: UnitOfWork) -> 
     if command.error_state is not None and len(command.error_state) > 200:
         raise DomainError("errorState is too long")
     thermostat.report(
+        command.session_id,
         command.current_temperature,
         command.is_heating,
         command.error_state,
@@ -147,7 +152,8 @@ HANDLERS = {
     RegisterThermostat: register_thermostat,
     SetMode: set_mode,
     ExpireHold: expire_hold,
-    SetThermostatOnline: set_thermostat_online,
+    RecordThermostatConnected: record_thermostat_connected,
+    RecordThermostatDisconnected: record_thermostat_disconnected,
     ReportThermostatState: report_thermostat_state,
     SetSchedule: set_schedule,
     FollowSchedule: follow_schedule,

@@ -12,6 +12,8 @@ from eventsourcing.domain import Aggregate, event
 Metadata = dict[str, Any]
 
 DEFAULT_SET_POINT = 2000  # hundredths of °C
+# The session of events stored before sessions had ids; there was at most one at a time.
+LEGACY_SESSION = ""
 
 
 class Mode(IntEnum):
@@ -31,10 +33,44 @@ class Thermostat(Aggregate):
     Registered: ClassVar[type[Aggregate.Event]]
     ModeChanged: ClassVar[type[Aggregate.Event]]
     HoldExpired: ClassVar[type[Aggregate.Event]]
-    Connected: ClassVar[type[Aggregate.Event]]
-    Disconnected: ClassVar[type[Aggregate.Event]]
     Reported: ClassVar[type[Aggregate.Event]]
     ScheduleSet: ClassVar[type[Aggregate.Event]]
+
+    # Version 2: thermostats track their live device sessions instead of one online flag
+    # (a snapshot of version 1 has only the flag).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["live_sessions"] = [LEGACY_SESSION] if state.pop("online", False) else []
+
+    class Connected(Aggregate.Event):
+        """A device session opened (or, unseen, proved it is alive by reporting)."""
+
+        class_version = 2
+        serial_number: str
+        owner: str
+        session_id: str
+        meta: Metadata
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["session_id"] = LEGACY_SESSION
+
+    class Disconnected(Aggregate.Event):
+        """A device session closed; `ended` is it and the older sessions it superseded."""
+
+        class_version = 2
+        serial_number: str
+        owner: str
+        session_id: str
+        ended: list[str]
+        meta: Metadata
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["session_id"] = LEGACY_SESSION
+            state["ended"] = [LEGACY_SESSION]
 
     @staticmethod
     def create_id(serial_number: str, **_: Any) -> UUID:
@@ -52,7 +88,8 @@ class Thermostat(Aggregate):
         self.last_hold_set_point = DEFAULT_SET_POINT
         self.current_temperature = DEFAULT_SET_POINT
         self.is_heating = False
-        self.online = False
+        # Ids of the device sessions that are open, oldest first.
+        self.live_sessions: list[str] = []
         self.error_state: str | None = None
         self.schedule: list[dict[str, Any]] = []
 
@@ -87,26 +124,49 @@ class Thermostat(Aggregate):
         self.set_point = set_point
         self.hold_until = None
 
-    def go_online(self, meta: Metadata) -> None:
-        if not self.online:
-            self._connected(self.serial_number, self.owner, meta)
+    @property
+    def online(self) -> bool:
+        return bool(self.live_sessions)
 
-    @event("Connected")
-    def _connected(self, serial_number: str, owner: str, meta: Metadata) -> None:
-        self.online = True
+    def connect(self, session_id: str, meta: Metadata) -> None:
+        if session_id not in self.live_sessions:
+            self._connected(self.serial_number, self.owner, session_id, meta)
 
-    def go_offline(self, meta: Metadata) -> None:
-        if self.online:
-            self._disconnected(self.serial_number, self.owner, meta)
+    @event(Connected)
+    def _connected(self, serial_number: str, owner: str, session_id: str, meta: Metadata) -> None:
+        self.live_sessions = [*self.live_sessions, session_id]
 
-    @event("Disconnected")
-    def _disconnected(self, serial_number: str, owner: str, meta: Metadata) -> None:
-        self.online = False
+    def disconnect(self, session_id: str, meta: Metadata) -> None:
+        """End a session; closing one that is not live (or no longer) changes nothing.
+
+        A device uses its newest session, so the sessions it opened before the one that
+        closed end with it: a session whose node died never sends its own disconnect and
+        would otherwise keep the thermostat online for good. A superseded session that is
+        in fact alive is live again with its next report (see `report`).
+        """
+        if session_id in self.live_sessions:
+            ended = self.live_sessions[: self.live_sessions.index(session_id) + 1]
+            self._disconnected(self.serial_number, self.owner, session_id, ended, meta)
+
+    @event(Disconnected)
+    def _disconnected(
+        self, serial_number: str, owner: str, session_id: str, ended: list[str], meta: Metadata
+    ) -> None:
+        self.live_sessions = [s for s in self.live_sessions if s not in ended]
 
     def report(
-        self, current_temperature: int, is_heating: bool, error_state: str | None, meta: Metadata
+        self,
+        session_id: str,
+        current_temperature: int,
+        is_heating: bool,
+        error_state: str | None,
+        meta: Metadata,
     ) -> bool:
-        """Record what the device measured; an unchanged report records nothing."""
+        """Record what the device measured; an unchanged report records nothing.
+
+        A session that reports is alive: one that a newer session's close ended is live again.
+        """
+        self.connect(session_id, meta)
         unchanged = (current_temperature, is_heating, error_state) == (
             self.current_temperature,
             self.is_heating,

@@ -2,8 +2,9 @@
 
 It reports what it measures ({"type":"THERMOSTAT_REPORT","currentTemperature":2050,
 "isHeating":true,"errorState":null}, hundredths of °C) and is sent what to do
-(projections/thermostat_instructions.py) on connect and after every mode change. It is
-online while the socket is open.
+(projections/thermostat_instructions.py) on connect and after every mode change. Each
+socket is a session with an id of its own, so that a thermostat connected twice (a
+reconnect racing the close of its old socket) stays online while either is open.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Sequence
 
 import orjson
@@ -18,7 +20,11 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from domain.context import CommandContext
 from domain.errors import DomainError
-from domain.thermostats.commands import ReportThermostatState, SetThermostatOnline
+from domain.thermostats.commands import (
+    RecordThermostatConnected,
+    RecordThermostatDisconnected,
+    ReportThermostatState,
+)
 from domain.thermostats.thermostat import Thermostat
 from gateways.json_frames import next_json_frame
 from infra.command_bus import CommandBus
@@ -50,6 +56,7 @@ class ThermostatSessions:
         self, websocket: WebSocket, thermostat: Thermostat, context: CommandContext
     ) -> None:
         serial = thermostat.serial_number
+        session_id = str(uuid.uuid4())
         outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
 
         def listen(records: Sequence[LogRecord]) -> None:
@@ -60,23 +67,33 @@ class ThermostatSessions:
                         outbox.put_nowait(instruction.text)
 
         self._feed.add_listener(listen)
-        await self._bus.execute(
-            SetThermostatOnline(serial_number=serial, online=True, context=context)
-        )
-        await websocket.send_text(
-            instruction_text(thermostat.mode, thermostat.set_point, thermostat.hold_until)
-        )
-        sender = asyncio.create_task(_send_instructions(websocket, outbox))
+        sender: asyncio.Task[None] | None = None
+        # Everything after the connect is recorded runs under the `finally` that records the
+        # disconnect: a device that leaves before its first instruction is sent must not stay
+        # online.
         try:
-            await _receive_reports(websocket, self._bus, serial, context)
+            await self._bus.execute(
+                RecordThermostatConnected(
+                    serial_number=serial, session_id=session_id, context=context
+                )
+            )
+            await websocket.send_text(
+                instruction_text(thermostat.mode, thermostat.set_point, thermostat.hold_until)
+            )
+            sender = asyncio.create_task(_send_instructions(websocket, outbox))
+            await _receive_reports(websocket, self._bus, serial, session_id, context)
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            if sender is not None:
+                sender.cancel()
+                # A send that failed because the device left is no reason to skip the rest.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
             self._feed.remove_listener(listen)
             with contextlib.suppress(Exception):
                 await self._bus.execute(
-                    SetThermostatOnline(serial_number=serial, online=False, context=context)
+                    RecordThermostatDisconnected(
+                        serial_number=serial, session_id=session_id, context=context
+                    )
                 )
 
 
@@ -86,7 +103,7 @@ async def _send_instructions(websocket: WebSocket, outbox: asyncio.Queue[str]) -
 
 
 async def _receive_reports(
-    websocket: WebSocket, bus: CommandBus, serial: str, context: CommandContext
+    websocket: WebSocket, bus: CommandBus, serial: str, session_id: str, context: CommandContext
 ) -> None:
     while True:
         try:
@@ -117,6 +134,7 @@ async def _receive_reports(
             await bus.execute(
                 ReportThermostatState(
                     serial_number=serial,
+                    session_id=session_id,
                     current_temperature=temperature,
                     is_heating=heating,
                     error_state=error_state,
