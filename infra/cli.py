@@ -1,4 +1,4 @@
-"""The `hubline` command: serve, relay, project, tokens, projections, events."""
+"""Hubline: an event-sourced backend for devices and realtime apps."""
 
 from __future__ import annotations
 
@@ -15,8 +15,20 @@ from uuid import UUID
 import orjson
 
 from domain.principals.commands import IssueApiToken, RevokeApiToken
-from domain.principals.permissions import parse_permissions
-from infra.command_line import CLI_CONTEXT, Subcommand, fail
+from domain.principals.permissions import (
+    ADMIN_PERMISSIONS,
+    USER_PERMISSIONS,
+    parse_permissions,
+)
+from infra.command_line import (
+    CLI_CONTEXT,
+    CommandParser,
+    Subcommand,
+    add_command,
+    add_command_group,
+    fail,
+    settings_default,
+)
 from infra.identity import cli as identity_cli
 from infra.root import offline
 from infra.settings import Settings
@@ -35,58 +47,127 @@ _DEPLOYMENT_FLAGS = (
 
 
 def _deployment_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where the embedded deployment keeps its files (./data)")
-    common.add_argument("--database", help="postgresql:// URL for the distributed deployment")
-    common.add_argument("--log", choices=["embedded", "kafka"], help="which log backend")
-    common.add_argument("--kafka-bootstrap", help="host:port of a Kafka broker")
-    common.add_argument("--kafka-topic", help="topic that carries the log")
-    common.add_argument("--kafka-partitions", type=int, help="partitions when creating the topic")
+    common = CommandParser(add_help=False)
+    where = common.add_argument_group("deployment (the same for every command of one Hubline)")
+    where.add_argument(
+        "--data-dir",
+        help="where the embedded deployment keeps its files "
+        f"(default: ./{settings_default('data_dir')})",
+    )
+    where.add_argument(
+        "--database",
+        metavar="URL",
+        help="postgresql:// URL of the distributed deployment's store "
+        "(default: an SQLite file in the data dir)",
+    )
+    where.add_argument(
+        "--event-log",
+        dest="log",
+        choices=["embedded", "kafka"],
+        help="where gateways and views read new events: from the store itself (embedded), "
+        "or from Kafka, which `hubline relay` feeds (needs --database) "
+        f"(default: {settings_default('log')})",
+    )
+    # The old spelling, too easily read as --log-level; kept so that existing scripts work.
+    where.add_argument("--log", dest="log", choices=["embedded", "kafka"], help=argparse.SUPPRESS)
+    where.add_argument(
+        "--kafka-bootstrap",
+        metavar="HOST:PORT",
+        help=f"a Kafka broker (default: {settings_default('kafka_bootstrap')})",
+    )
+    where.add_argument(
+        "--kafka-topic",
+        help=f"the topic that carries the event log (default: {settings_default('kafka_topic')})",
+    )
+    where.add_argument(
+        "--kafka-partitions",
+        type=int,
+        metavar="N",
+        help="partitions when the topic is created; more spread projection workers, one keeps "
+        f"a total order (default: {settings_default('kafka_partitions')})",
+    )
     return common
+
+
+def _permissions_help() -> str:
+    # What roles give is what API tokens serve for; scope permissions (SENZ) need OAuth.
+    usable = sorted(ADMIN_PERMISSIONS | USER_PERMISSIONS)
+    return (
+        "comma-separated resource:action pairs, or resource:* for every action of a "
+        f"resource; one of: {', '.join(usable)}"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _deployment_options()
-    parser = argparse.ArgumentParser(prog="hubline", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    serve = commands.add_parser("serve", parents=[common], help="run the HTTP and websocket server")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--log-level")
-
-    commands.add_parser("relay", parents=[common], help="publish the store's log to Kafka")
-    commands.add_parser("project", parents=[common], help="run a projection worker (Kafka)")
-
-    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
-        dest="action", required=True
+    parser = CommandParser(prog="hubline", description=__doc__, epilog=_EPILOG)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
     )
-    create = tokens.add_parser("create", parents=[common], help="issue a token (printed once)")
-    create.add_argument("--name", required=True)
+
+    serve = add_command(commands, "serve", "run the HTTP and websocket server", parents=[common])
+    serve.add_argument("--host", help=f"address to listen on (default: {settings_default('host')})")
+    serve.add_argument(
+        "--port", type=int, help=f"port to listen on (default: {settings_default('port')})"
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help=f"how much the process logs (default: {settings_default('log_level')})",
+    )
+
+    add_command(commands, "relay", "publish the store's event log to Kafka", parents=[common])
+    add_command(
+        commands,
+        "project",
+        "run a projection worker (reads Kafka, keeps the views)",
+        parents=[common],
+    )
+
+    tokens = add_command_group(commands, "tokens", "API tokens: create, list, revoke")
+    create = add_command(tokens, "create", "issue a token (printed once)", parents=[common])
+    create.add_argument("--name", required=True, help="what the token is for, shown in lists")
+    create.add_argument("--permissions", required=True, help=_permissions_help())
     create.add_argument(
-        "--permissions", required=True, help="e.g. deviceAuth:read,deviceAuth:update"
+        "--expires-in-days",
+        type=float,
+        metavar="DAYS",
+        help="the token stops working after this many days (default: never)",
     )
-    create.add_argument("--expires-in-days", type=float)
-    create.add_argument("--owner", help="e-mail of the user the token acts for")
-    tokens.add_parser("list", parents=[common], help="tokens, newest last (never the secret)")
-    revoke = tokens.add_parser("revoke", parents=[common], help="revoke a token by id")
-    revoke.add_argument("token_id")
+    create.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="e-mail of the user the token acts for (default: no user, the token acts alone)",
+    )
+    add_command(tokens, "list", "tokens, newest last (never the secret)", parents=[common])
+    revoke = add_command(tokens, "revoke", "revoke a token by id", parents=[common])
+    revoke.add_argument("token_id", help="the id `tokens create` and `tokens list` print")
 
-    projections = commands.add_parser("projections", help="read models").add_subparsers(
-        dest="action", required=True
+    projections = add_command_group(commands, "projections", "read models: status, rebuild")
+    rebuild = add_command(
+        projections, "rebuild", "rebuild a view from position 0", parents=[common]
     )
-    rebuild = projections.add_parser("rebuild", parents=[common], help="rebuild from position 0")
-    rebuild.add_argument("name")
-    projections.add_parser("status", parents=[common], help="position and lag of each")
+    rebuild.add_argument("name", help="the view's name, as `projections status` lists it")
+    add_command(projections, "status", "position and lag of each view", parents=[common])
 
-    events = commands.add_parser("events", help="the event log").add_subparsers(
-        dest="action", required=True
+    events = add_command_group(commands, "events", "the event log: export")
+    export = add_command(events, "export", "write the log as NDJSON to stdout", parents=[common])
+    export.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        metavar="POSITION",
+        help="start after this log position",
     )
-    export = events.add_parser("export", parents=[common], help="write the log as NDJSON")
-    export.add_argument("--after", type=int, default=0)
     _COMMANDS.update(identity_cli.add_parsers(commands, common))
     _COMMANDS.update(thermostats_cli.add_parsers(commands, common))
     return parser
+
+
+_EPILOG = """\
+Every option of the settings can also come from the environment as HUBLINE_<NAME>
+(HUBLINE_DATA_DIR, HUBLINE_DATABASE, HUBLINE_LOG for --event-log, HUBLINE_MAX_CONNECTIONS …);
+a flag wins over the environment. `hubline COMMAND --help` describes each command."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,29 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from infra.root.app import create_app
-
-    class Server(uvicorn.Server):
-        async def shutdown(self, sockets: Any = None) -> None:
-            # uvicorn closes websockets before the app's own shutdown runs: speak first.
-            try:
-                await app.state.before_shutdown()
-            except Exception:
-                log.exception("could not close the SignalR connections cleanly")
-            await super().shutdown(sockets)
+    from infra.transport.server import serve
 
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_max_size=1024 * 1024,
-        ws_per_message_deflate=False,
-    )
-    Server(config).run()
+    serve(app, settings, before_shutdown=app.state.before_shutdown)
     return 0
 
 

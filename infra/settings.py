@@ -39,6 +39,22 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     # Every other request body, bounded while it is read (JSON bodies, OAuth forms).
     max_body_bytes: int = 64 * 1024
+    # Transport limits of `hubline serve`. A request head (request line and headers) must
+    # arrive whole within this many seconds of its first byte (of connecting, for the first
+    # request) or the connection is answered 408 and closed.
+    header_timeout_seconds: float = 10.0
+    # How long an idle keep-alive connection stays open between requests.
+    keep_alive_timeout_seconds: int = 5
+    # A longer request target (path and query) is answered 414, a larger header block 431.
+    max_url_bytes: int = 8 * 1024
+    max_header_bytes: int = 16 * 1024
+    # Open connections (websocket sessions included) or running requests past which a new
+    # request or websocket upgrade is answered 503. Each idle session holds ~45 KiB.
+    max_connections: int = 10_000
+    # The largest message a websocket client may send; a larger one closes it with 1009.
+    max_websocket_message_bytes: int = 1024 * 1024
+    # How long shutdown waits for running requests and sessions before cancelling them.
+    shutdown_timeout_seconds: int = 10
     # Commands that queue up while a transaction commits are saved together, up to this many.
     max_batch_size: int = 500
     # Aggregates kept in memory between commands; each use still reads the events written
@@ -64,6 +80,9 @@ class Settings:
     rate_limit_rules: str = "50/1s,750/30m,20000/12h,250000/7d"
     # Shared rate-limit counters for the distributed deployment (redis://…).
     redis_url: str | None = None
+    # How often live websocket sessions act on a change the log showed to their credential
+    # (an API token or grant revoked on any node); expiry ends a session at the exact time.
+    session_recheck_seconds: float = 1.0
 
     @property
     def issuer_url(self) -> str:
@@ -110,6 +129,11 @@ class Settings:
             raise ValueError("database must be a postgresql:// URL (or unset for SQLite)")
         if self.log == "kafka" and self.database is None:
             raise ValueError("the Kafka log needs a PostgreSQL database (--database)")
+        for limit in ("header_timeout_seconds", "max_url_bytes", "max_header_bytes"):
+            if not getattr(self, limit) > 0:
+                raise ValueError(f"{limit} must be more than 0")
+        if not self.session_recheck_seconds > 0:
+            raise ValueError("session_recheck_seconds must be more than 0")
 
 
 def _coerce(name: str, raw: Any, cls: type[Settings]) -> Any:

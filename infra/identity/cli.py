@@ -18,7 +18,7 @@ from domain.identity.commands import (
     RotateClientSecret,
     UpdateAccount,
 )
-from infra.command_line import CLI_CONTEXT, Subcommand, fail
+from infra.command_line import CLI_CONTEXT, Subcommand, add_command, add_command_group, fail
 from infra.root import offline
 from infra.settings import Settings
 
@@ -26,46 +26,74 @@ from infra.settings import Settings
 def add_parsers(
     commands: Any, common: argparse.ArgumentParser
 ) -> dict[tuple[str, str | None], Subcommand]:
-    users = commands.add_parser("users", help="people who log in").add_subparsers(
-        dest="action", required=True
+    users = add_command_group(commands, "users", "people who log in: create, set")
+    create_user = add_command(
+        users, "create", "register a user; the password is read from stdin", parents=[common]
     )
-    create_user = users.add_parser(
-        "create", parents=[common], help="register a user; the password is read from stdin"
+    create_user.add_argument("--email", required=True, help="the user's e-mail, their login")
+    create_user.add_argument("--name", required=True, help="the name shown for the user")
+    create_user.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        choices=["admin", "user"],
+        help="a role; repeat for more (default: none, which is the same as user)",
     )
-    create_user.add_argument("--email", required=True)
-    create_user.add_argument("--name", required=True)
-    create_user.add_argument("--role", action="append", default=[], choices=["admin", "user"])
-    set_user = users.add_parser(
-        "set", parents=[common], help="change a user's settings (and password, read from stdin)"
+    set_user = add_command(
+        users, "set", "change a user's settings (and password, read from stdin)", parents=[common]
     )
-    set_user.add_argument("--email", required=True)
-    set_user.add_argument("--name")
-    set_user.add_argument("--temperature-scale", choices=["Celsius", "Fahrenheit"])
-    set_user.add_argument("--language", help="a language tag: en, nb, en-GB")
-    set_user.add_argument("--password", action="store_true", help="read a new password")
+    set_user.add_argument("--email", required=True, help="which user")
+    set_user.add_argument("--name", help="a new display name (default: unchanged)")
+    set_user.add_argument(
+        "--temperature-scale",
+        choices=["Celsius", "Fahrenheit"],
+        help="how temperatures are shown (default: unchanged)",
+    )
+    set_user.add_argument("--language", help="a language tag: en, nb, en-GB (default: unchanged)")
+    set_user.add_argument("--password", action="store_true", help="read a new password from stdin")
 
-    clients = commands.add_parser("clients", help="OAuth clients").add_subparsers(
-        dest="action", required=True
+    clients = add_command_group(commands, "clients", "OAuth clients: create, rotate-secret")
+    create_client = add_command(
+        clients, "create", "register a client; prints its id and secret", parents=[common]
     )
-    create_client = clients.add_parser("create", parents=[common], help="register a client")
-    create_client.add_argument("--name", required=True)
-    create_client.add_argument("--client-id", help="default: derived from the name")
-    create_client.add_argument("--redirect-uri", action="append", default=[])
-    create_client.add_argument("--grant-types", default="authorization_code,refresh_token")
-    create_client.add_argument("--scopes", default="openid profile restapi offline_access")
-    create_client.add_argument("--public", action="store_true", help="no secret (PKCE apps)")
-    create_client.add_argument("--id-token-alg", choices=["RS256", "ES256"], default="RS256")
-    rotate = clients.add_parser(
-        "rotate-secret", parents=[common], help="new secret; the old one stays valid for a grace"
+    create_client.add_argument("--name", required=True, help="the name users see on consent")
+    create_client.add_argument("--client-id", help="the client id (default: derived from the name)")
+    create_client.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="where authorization answers may be sent; repeat for more (default: none)",
     )
-    rotate.add_argument("client_id")
+    create_client.add_argument(
+        "--grant-types",
+        default="authorization_code,refresh_token",
+        help="comma-separated OAuth grant types the client may use",
+    )
+    create_client.add_argument(
+        "--scopes",
+        default="openid profile restapi offline_access",
+        help="space-separated scopes the client may ask for",
+    )
+    create_client.add_argument(
+        "--public", action="store_true", help="a public client: no secret (apps using PKCE)"
+    )
+    create_client.add_argument(
+        "--id-token-alg",
+        choices=["RS256", "ES256"],
+        default="RS256",
+        help="how the client's ID tokens are signed",
+    )
+    rotate = add_command(
+        clients,
+        "rotate-secret",
+        "new secret; the old one stays valid for a grace period",
+        parents=[common],
+    )
+    rotate.add_argument("client_id", help="the client whose secret is replaced")
 
-    keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
-        dest="action", required=True
-    )
-    keys.add_parser(
-        "rotate", parents=[common], help="add new signing keys; old ones stay published"
-    )
+    keys = add_command_group(commands, "keys", "token signing keys: rotate")
+    add_command(keys, "rotate", "add new signing keys; old ones stay published", parents=[common])
     return {
         ("users", "create"): _create_user,
         ("users", "set"): _set_user,

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from domain.errors import DomainError
-from infra.command_line import CLI_CONTEXT, Subcommand, fail
+from infra.command_line import CLI_CONTEXT, Subcommand, add_command, add_command_group, fail
 from infra.root import offline
 from infra.settings import Settings
 
@@ -16,19 +16,19 @@ from infra.settings import Settings
 def add_parsers(
     commands: Any, common: argparse.ArgumentParser
 ) -> dict[tuple[str, str | None], Subcommand]:
-    thermostats = commands.add_parser("thermostats", help="SENZ thermostats").add_subparsers(
-        dest="action", required=True
+    thermostats = add_command_group(commands, "thermostats", "SENZ thermostats: add")
+    add_thermostat = add_command(
+        thermostats, "add", "register a thermostat to its owner", parents=[common]
     )
-    add_thermostat = thermostats.add_parser("add", parents=[common], help="register to an owner")
-    add_thermostat.add_argument("--serial", required=True)
+    add_thermostat.add_argument("--serial", required=True, help="the thermostat's serial number")
     add_thermostat.add_argument("--owner", required=True, help="the owner's e-mail")
-    add_thermostat.add_argument("--name", default="")
+    add_thermostat.add_argument("--name", default="", help="the name shown for it (default: none)")
 
-    simulate = commands.add_parser("simulate", help="simulated devices").add_subparsers(
-        dest="action", required=True
+    simulate = add_command_group(commands, "simulate", "simulated devices: thermostats")
+    sim = add_command(
+        simulate, "thermostats", "run simulated thermostats on the gateway", parents=[common]
     )
-    sim = simulate.add_parser("thermostats", parents=[common], help="thermostats on the gateway")
-    sim.add_argument("--count", type=int, default=5)
+    sim.add_argument("--count", type=int, default=5, help="how many thermostats")
     sim.add_argument("--owner", required=True, help="the owner's e-mail")
     sim.add_argument("--url", default="ws://127.0.0.1:8080", help="the server's websocket URL")
     sim.add_argument("--prefix", default="SIM", help="serial numbers are PREFIX0000…")

@@ -1,0 +1,1 @@
+"""The HTTP and websocket transport under `hubline serve`: uvicorn, with Hubline's limits."""

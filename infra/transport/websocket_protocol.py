@@ -1,0 +1,80 @@
+"""uvicorn's websockets (sans-I/O) protocol, answering what it leaves unanswered or shouts about.
+
+- A handshake that websockets refuses (a request line or header line over its 8 KiB limit,
+  too many headers) got no answer at all: websockets prepares the 414/431 but uvicorn only
+  sends what follows a parsed request. It is sent here.
+- A text message that is not UTF-8 was logged as an ERROR with a traceback; it is an INFO
+  line here, and the connection is closed with 1007 (invalid data) as before.
+- An upgrade the application refused with an HTTP response of its own (a 401, say) was
+  logged as an ERROR ("returned without completing handshake"): the refusal completes it.
+"""
+
+from __future__ import annotations
+
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    def data_received(self, data: bytes) -> None:
+        if self.handshake_initiated:
+            super().data_received(data)
+            return
+        self.conn.receive_data(data)
+        if self.conn.handshake_exc is not None:
+            self._answer_refused_handshake()
+            return
+        self.handle_events()
+
+    def send_receive_event_to_app(self) -> None:
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            return  # past websocket.close: reads stay active until the peer's close reply
+        message: ASGIReceiveEvent
+        if self.curr_msg_data_type == "text":
+            try:
+                message = {"type": "websocket.receive", "text": bytes(data).decode()}
+            except UnicodeDecodeError as exc:
+                self.logger.info(
+                    "%s - closing a websocket that sent invalid UTF-8 (%s)", self._peer(), exc
+                )
+                self.conn.send_close(1007, "invalid UTF-8")
+                self.handle_parser_exception()
+                return
+        else:
+            message = {"type": "websocket.receive", "bytes": data}
+        self.queue.put_nowait(message)
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def handle_parser_exception(self) -> None:
+        super().handle_parser_exception()
+        # The application may still answer a message read in the same chunk as the bad
+        # frame: it finds the connection gone (ClientDisconnected, a WebSocketDisconnect to
+        # Starlette), not a RuntimeError logged as an ERROR with a traceback.
+        self.disconnected = True
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            self.handshake_complete = True
+
+    def _answer_refused_handshake(self) -> None:
+        self.logger.info(
+            "%s - refused a websocket handshake: %s", self._peer(), self.conn.handshake_exc
+        )
+        response = b"".join(self.conn.data_to_send())
+        if not response:  # websockets only ends the stream when the request is unreadable
+            response = (
+                b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: 25\r\nconnection: close\r\n\r\nInvalid websocket request"
+            )
+        self.handshake_complete = True
+        self.close_sent = True
+        self.transport.write(response)
+        self.transport.close()
+
+    def _peer(self) -> str:
+        return f"{self.client[0]}:{self.client[1]}" if self.client else "-"
