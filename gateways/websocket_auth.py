@@ -7,8 +7,8 @@ import asyncio
 from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 
-from domain.principals.permissions import Principal
 from infra.identity.credentials import bearer_token
+from infra.identity.session_credential import Authenticated
 from infra.identity.token_authenticator import TokenAuthenticator
 
 
@@ -25,15 +25,15 @@ class WebSocketAuthenticator:
     def __init__(self, authenticator: TokenAuthenticator) -> None:
         self._authenticator = authenticator
 
-    async def authenticate(self, websocket: WebSocket) -> Principal | None:
-        """The principal, or None after refusing the upgrade with 401."""
+    async def authenticate(self, websocket: WebSocket) -> Authenticated | None:
+        """The principal and its credential, or None after refusing the upgrade with 401."""
         token = token_of(websocket)
-        principal = (
-            await asyncio.to_thread(self._authenticator.principal_for, token) if token else None
+        authenticated = (
+            await asyncio.to_thread(self._authenticator.authenticate, token) if token else None
         )
-        if principal is None:
+        if authenticated is None:
             await refuse(websocket, 401, "missing or invalid token")
-        return principal
+        return authenticated
 
 
 async def refuse(websocket: WebSocket, status: int, detail: str) -> None:

@@ -1,7 +1,9 @@
 """/api/v1/ws: the integrators' event websocket (DEVICE_AUTH_UPDATE and later surfaces' events).
 
 A client may pass ?after=<position> to receive what it missed while disconnected;
-every message carries its log position so that a client can de-duplicate.
+every message carries its log position so that a client can de-duplicate. A session ends
+with close code 4401 (the code a refused upgrade falls back to) when its credential is
+revoked or expires.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateways.events.fanout import NotificationFanout, Subscriber, outgoing_for
 from gateways.json_frames import next_json_frame
+from gateways.live_sessions import LiveSessions
 from gateways.websocket_auth import WebSocketAuthenticator, refuse
 from infra.metrics import OPEN_CONNECTIONS
 from infra.store.event_store import EventStore
@@ -22,10 +25,26 @@ from projections.records import MAX_POSITION
 
 log = logging.getLogger(__name__)
 _SLOW_CONSUMER = 1013
+_UNAUTHORIZED = 4401
+
+
+class _Ending:
+    """Set when the session's credential is revoked or expires; the session then closes."""
+
+    def __init__(self) -> None:
+        self.reason = ""
+        self.event = asyncio.Event()
+
+    async def end(self, reason: str) -> None:
+        self.reason = reason
+        self.event.set()
 
 
 def event_gateway(
-    fanout: NotificationFanout, store: EventStore, auth: WebSocketAuthenticator
+    fanout: NotificationFanout,
+    store: EventStore,
+    auth: WebSocketAuthenticator,
+    sessions: LiveSessions,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -36,21 +55,24 @@ def event_gateway(
         if after is None:
             await refuse(websocket, 400, "after must be a log position (a whole number)")
             return
-        principal = await auth.authenticate(websocket)
-        if principal is None:
+        authenticated = await auth.authenticate(websocket)
+        if authenticated is None:
             return
-        subscriber = Subscriber(principal)
+        subscriber = Subscriber(authenticated.principal)
         fanout.subscribe(subscriber)
         await websocket.accept()
         OPEN_CONNECTIONS.labels(gateway="events").inc()
+        ending = _Ending()
+        session = sessions.open(authenticated.credential, ending.end)
         try:
             delivered = 0
             if after_raw is not None:
-                delivered = await _replay(websocket, store, subscriber, after)
-            await _serve(websocket, subscriber, delivered)
+                delivered = await _replay(websocket, store, subscriber, after, ending)
+            await _serve(websocket, subscriber, delivered, ending)
         except WebSocketDisconnect:
             pass
         finally:
+            sessions.close(session)
             fanout.unsubscribe(subscriber)
             OPEN_CONNECTIONS.labels(gateway="events").dec()
 
@@ -66,12 +88,12 @@ def _position(raw: str) -> int | None:
 
 
 async def _replay(
-    websocket: WebSocket, store: EventStore, subscriber: Subscriber, after: int
+    websocket: WebSocket, store: EventStore, subscriber: Subscriber, after: int, ending: _Ending
 ) -> int:
     """Send what the store holds after `after`; live items up to there are then skipped."""
     head = await asyncio.to_thread(store.head)
     position = after
-    while position < head:
+    while position < head and not ending.event.is_set():
         records = await asyncio.to_thread(store.read, position, 500, head)
         if not records:
             break
@@ -82,19 +104,25 @@ async def _replay(
     return head
 
 
-async def _serve(websocket: WebSocket, subscriber: Subscriber, delivered: int) -> None:
+async def _serve(
+    websocket: WebSocket, subscriber: Subscriber, delivered: int, ending: _Ending
+) -> None:
     receiver = asyncio.create_task(_receive(websocket))
+    ended = asyncio.create_task(ending.event.wait())
     try:
         while True:
             getter = asyncio.create_task(subscriber.queue.get())
             overflow = asyncio.create_task(subscriber.overflowed.wait())
             done, _ = await asyncio.wait(
-                {getter, receiver, overflow}, return_when=asyncio.FIRST_COMPLETED
+                {getter, receiver, overflow, ended}, return_when=asyncio.FIRST_COMPLETED
             )
             if getter not in done:
                 getter.cancel()
             if overflow not in done:
                 overflow.cancel()
+            if ended in done:
+                await websocket.close(code=_UNAUTHORIZED, reason=f"Unauthorized: {ending.reason}")
+                return
             if receiver in done:
                 receiver.result()
                 return
@@ -108,6 +136,7 @@ async def _serve(websocket: WebSocket, subscriber: Subscriber, delivered: int) -
                 continue
             await websocket.send_text(item.text)
     finally:
+        ended.cancel()
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await receiver

@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from domain.principals.permissions import Principal
 from gateways.signalr.hub_server import Hub, HubConnection, HubError
 from infra.identity.access_token_validator import AccessTokenValidator
-from infra.identity.access_tokens import InvalidAccessToken
+from infra.identity.access_tokens import InvalidAccessToken, acts_for_user
+from infra.identity.session_credential import Authenticated
 from infra.log.feed import LogFeed
 from projections.records import LogRecord
 from projections.senz_changes import THERMOSTAT, USER_ACCOUNT, change_of
@@ -45,14 +46,17 @@ class ChangeNotifications:
             on_disconnected=self._disconnected,
         )
 
-    async def authenticate(self, token: str) -> Principal | None:
+    async def authenticate(self, token: str) -> Authenticated | None:
         try:
             claims = await run_in_threadpool(self._validator.validate, token)
         except InvalidAccessToken:
             return None
+        if not acts_for_user(claims):
+            return None  # a client's own token: there is no user to notify
         if "restapi" not in str(claims.get("scope", "")).split():
             return None
-        return Principal(str(claims["sub"]), "user", frozenset(), str(claims.get("jti")))
+        principal = Principal(str(claims["sub"]), "user", frozenset(), str(claims.get("jti")))
+        return Authenticated(principal, self._validator.credential_of(claims))
 
     async def _connected(self, connection: HubConnection) -> None:
         connection.items[_SUBSCRIPTIONS] = Counter()

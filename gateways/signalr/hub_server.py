@@ -3,7 +3,9 @@
 Hubs are declared once (path, methods, who may connect) and served at their path and its
 `/negotiate`. Negotiate version 0 (connectionId only: signalrcore, pysignalr) and 1
 (connectionId + connectionToken: @microsoft/signalr) are both answered; the websocket
-accepts `id` = either, or no id at all (skipNegotiation).
+accepts `id` = either, or no id at all (skipNegotiation). A connection ends with a Close
+message ("Unauthorized: credential revoked" or "… expired") when its token is revoked or
+expires, as ASP.NET Core's CloseOnAuthenticationExpiration does.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
 from domain.principals.permissions import Principal
+from gateways.live_sessions import LiveSessions
 from gateways.signalr import messagepack, protocol
 from gateways.signalr.protocol import MessageType, ProtocolError
 from infra.identity.credentials import bearer_token
+from infra.identity.session_credential import Authenticated
 from infra.metrics import OPEN_CONNECTIONS
 
 log = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ HANDSHAKE_TIMEOUT_SECONDS = 15.0
 NEGOTIATION_TTL_SECONDS = 60.0
 
 HubMethod = Callable[["HubConnection", list[Any]], Awaitable[Any]]
-Authenticator = Callable[[str], Awaitable[Principal | None]]
+Authenticator = Callable[[str], Awaitable[Authenticated | None]]
 
 
 @dataclass(eq=False)  # compared and hashed by identity: hubs keep sets of connections
@@ -48,6 +52,7 @@ class HubConnection:
     # Chosen in the handshake: "json" (text frames) or "messagepack" (binary frames).
     protocol_name: str = "json"
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _ended: bool = False
 
     @property
     def binary(self) -> bool:
@@ -55,10 +60,26 @@ class HubConnection:
 
     async def send(self, payload: str | bytes) -> None:
         async with self._send_lock:
-            if isinstance(payload, bytes):
-                await self.websocket.send_bytes(payload)
-            else:
-                await self.websocket.send_text(payload)
+            if self._ended:
+                # As if the client had left: the hub loop ends the way it does then.
+                raise WebSocketDisconnect(1000)
+            await self._send_now(payload)
+
+    async def end(self, last_message: str | bytes) -> None:
+        """Send a last message (Close, or a handshake error) and close the socket, once."""
+        async with self._send_lock:
+            if self._ended:
+                return
+            self._ended = True
+            with contextlib.suppress(Exception):
+                await self._send_now(last_message)
+                await self.websocket.close()
+
+    async def _send_now(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            await self.websocket.send_bytes(payload)
+        else:
+            await self.websocket.send_text(payload)
 
     async def invoke(self, target: str, *arguments: Any) -> None:
         codec = messagepack if self.binary else protocol
@@ -104,8 +125,9 @@ class _Negotiation:
 
 
 class HubServer:
-    def __init__(self, authenticate: Authenticator) -> None:
+    def __init__(self, authenticate: Authenticator, sessions: LiveSessions) -> None:
         self._authenticate = authenticate
+        self._sessions = sessions
         self._negotiations: dict[str, _Negotiation] = {}
         self._connections: set[HubConnection] = set()
 
@@ -113,7 +135,7 @@ class HubServer:
         """Before the server stops: tell every client it may reconnect (to another node),
         as ASP.NET Core does on shutdown, rather than let its socket just drop."""
         goodbye = [
-            _end(connection, connection.close_message(None, allow_reconnect=True))
+            connection.end(connection.close_message(None, allow_reconnect=True))
             for connection in list(self._connections)
         ]
         await asyncio.gather(*goodbye)
@@ -129,11 +151,12 @@ class HubServer:
         self, router: APIRouter, path: str, hub: Hub, methods: dict[str, HubMethod]
     ) -> None:
         async def negotiate(request: Request) -> Response:
-            principal = await self._principal(
+            authenticated = await self._authenticated(
                 request.headers.get("authorization"), request.query_params
             )
-            if principal is None:
+            if authenticated is None:
                 return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            principal = authenticated.principal
             version = request.query_params.get("negotiateVersion", "0")
             self._forget_stale()
             connection_id = secrets.token_urlsafe(16)
@@ -159,7 +182,7 @@ class HubServer:
         router.add_api_route(f"{path}/negotiate", negotiate, methods=["POST"])
         router.add_api_websocket_route(path, socket)
 
-    async def _principal(self, authorization: str | None, query: Any) -> Principal | None:
+    async def _authenticated(self, authorization: str | None, query: Any) -> Authenticated | None:
         # Browsers cannot set headers on websockets: @microsoft/signalr sends access_token,
         # SENZ's sample sends token.
         token = bearer_token(authorization) or query.get("access_token") or query.get("token")
@@ -171,10 +194,10 @@ class HubServer:
             del self._negotiations[key]
 
     async def _serve(self, websocket: WebSocket, hub: Hub, methods: dict[str, HubMethod]) -> None:
-        principal = await self._principal(
+        authenticated = await self._authenticated(
             websocket.headers.get("authorization"), websocket.query_params
         )
-        if principal is None:
+        if authenticated is None:
             await _refuse(websocket, 401)
             return
         connection_id = websocket.query_params.get("id")
@@ -191,8 +214,13 @@ class HubServer:
         else:
             connection_id = secrets.token_urlsafe(16)  # skipNegotiation
         await websocket.accept()
-        connection = HubConnection(connection_id, principal, websocket)
+        connection = HubConnection(connection_id, authenticated.principal, websocket)
         OPEN_CONNECTIONS.labels(gateway=f"signalr:{hub.path}").inc()
+
+        async def unauthorized(reason: str) -> None:
+            await connection.end(connection.close_message(f"Unauthorized: {reason}"))
+
+        session = self._sessions.open(authenticated.credential, unauthorized)
         try:
             if not await _handshake(connection):
                 return
@@ -203,6 +231,7 @@ class HubServer:
         except WebSocketDisconnect:
             pass
         finally:
+            self._sessions.close(session)
             self._connections.discard(connection)
             OPEN_CONNECTIONS.labels(gateway=f"signalr:{hub.path}").dec()
             if hub.on_disconnected is not None:
@@ -223,16 +252,15 @@ async def _handshake(connection: HubConnection) -> bool:
         )
         request = protocol.parse_frames(text)[0]
     except (TimeoutError, ProtocolError, IndexError):
-        await _end(connection, protocol.handshake_error("The handshake request was not valid."))
+        await connection.end(protocol.handshake_error("The handshake request was not valid."))
         return False
     # As ASP.NET Core does, any version up to ours is accepted (signalrcore sends 0).
     version = request.get("version")
     name = request.get("protocol")
     if name not in ("json", "messagepack") or not isinstance(version, int) or not 0 <= version <= 1:
-        await _end(
-            connection,
+        await connection.end(
             protocol.handshake_error(
-                f"The protocol '{request.get('protocol')}' version {request.get('version')}"
+                f"The protocol '{protocol.shown(name)}' version {protocol.shown(version)}"
                 " is not supported; use json version 1."
             ),
         )
@@ -251,18 +279,21 @@ async def _run(connection: HubConnection, methods: dict[str, HubMethod]) -> None
                     _receive(connection.websocket), CLIENT_TIMEOUT_SECONDS
                 )
             except TimeoutError:
-                await _end(
-                    connection,
-                    connection.close_message("Server timeout elapsed without a message."),
+                await connection.end(
+                    connection.close_message("Server timeout elapsed without a message.")
                 )
                 return
             try:
                 messages = connection.parse(payload)
             except ProtocolError as exc:
-                await _end(connection, connection.close_message(f"Protocol error: {exc}"))
+                await connection.end(connection.close_message(f"Protocol error: {exc}"))
                 return
             for message in messages:
                 if message.get("type") == MessageType.CLOSE:
+                    # The client's Close is answered with the websocket's closing handshake,
+                    # not a dropped TCP connection.
+                    with contextlib.suppress(Exception):
+                        await connection.websocket.close()
                     return
                 await _dispatch(connection, methods, message)
     finally:
@@ -289,7 +320,7 @@ async def _dispatch(
     error: str | None = None
     result: Any = None
     if method is None:
-        error = f"Unknown hub method '{target}'"
+        error = f"Unknown hub method '{protocol.shown(target)}'"
     elif not isinstance(arguments, list):
         error = "arguments must be a list"
     else:
@@ -330,9 +361,3 @@ async def _receive(websocket: WebSocket) -> str | bytes:
 async def _receive_text(websocket: WebSocket) -> str:
     payload = await _receive(websocket)
     return payload if isinstance(payload, str) else payload.decode("utf-8", errors="replace")
-
-
-async def _end(connection: HubConnection, last_message: str | bytes) -> None:
-    with contextlib.suppress(Exception):
-        await connection.send(last_message)
-        await connection.websocket.close()

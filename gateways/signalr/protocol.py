@@ -47,6 +47,16 @@ def parse_frames(text: str) -> list[dict[str, Any]]:
     return messages
 
 
+def shown(value: Any, limit: int = 100) -> str:
+    """A client's value quoted in an error message: bounded whatever its size or depth (the
+    repr of a 1,000-deep list raises RecursionError; a 1 MB string need not come back)."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "…"
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)[:limit]
+    return f"<{type(value).__name__}>"
+
+
 def handshake_error(reason: str) -> str:
     return frame({"error": reason})
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.identity.access_tokens import AccessTokens, InvalidAccessToken
 from infra.identity.grant_status import GrantStatus
+from infra.identity.session_credential import RevocableCredential, SessionCredential
 from infra.store.natural_keys import NaturalKeys
 
 
@@ -24,6 +25,16 @@ class AccessTokenValidator:
         if isinstance(grant_id, str) and self.grants.is_revoked(grant_id):
             raise InvalidAccessToken("the token's grant was revoked")
         return claims
+
+    @staticmethod
+    def credential_of(claims: dict[str, Any]) -> SessionCredential:
+        """What a session opened with these (validated) claims lasts on: its grant, until exp."""
+        grant_id = claims.get("sid")
+        exp = claims.get("exp")
+        return SessionCredential(
+            revocable=RevocableCredential("grant", grant_id) if isinstance(grant_id, str) else None,
+            expires_at=float(exp) if isinstance(exp, int | float) else None,
+        )
 
     def _grant_revoked_in_store(self, grant_id: str) -> bool:
         grant = self._natural_keys.grant(grant_id)

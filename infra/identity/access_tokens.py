@@ -27,6 +27,12 @@ class InvalidAccessToken(Exception):
     pass
 
 
+def acts_for_user(claims: dict[str, Any]) -> bool:
+    """Whether validated claims speak for a user. A token minted for no user (the
+    client_credentials grant) carries its client's id as subject (RFC 9068 §2.2, and `mint`)."""
+    return str(claims["sub"]) != str(claims.get("client_id", ""))
+
+
 @dataclass(frozen=True)
 class MintedToken:
     token: str

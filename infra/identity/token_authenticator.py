@@ -15,6 +15,11 @@ from domain.principals.permissions import Principal, permissions_for_access_toke
 from infra.command_bus import CommandBus
 from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.credentials import TOKEN_PREFIX, hash_token
+from infra.identity.session_credential import (
+    Authenticated,
+    RevocableCredential,
+    SessionCredential,
+)
 from infra.store.aggregates import AggregateLoader
 from infra.store.natural_keys import NaturalKeys
 
@@ -43,13 +48,29 @@ class TokenAuthenticator:
         self._recorded: dict[UUID, float] = {}
 
     def principal_for(self, token: str) -> Principal | None:
+        authenticated = self.authenticate(token)
+        return authenticated.principal if authenticated is not None else None
+
+    def authenticate(self, token: str) -> Authenticated | None:
+        """The principal, and the credential a session opened with it depends on."""
         if not token or len(token) > 4096:
             return None
         if token.count(".") == 2 and not token.startswith(TOKEN_PREFIX):
-            return self._access_token_principal(token)
-        return self._api_token_principal(token)
+            return self._by_access_token(token)
+        return self._by_api_token(token)
 
-    def _access_token_principal(self, token: str) -> Principal | None:
+    def is_active(self, credential: RevocableCredential) -> bool:
+        """Whether a credential a session was opened with is still neither revoked nor expired."""
+        if credential.kind == "grant":
+            return not self._access_tokens.grants.is_revoked(credential.id)
+        try:
+            token_id = UUID(credential.id)
+        except ValueError:
+            return False
+        found = self._aggregates.get(ApiToken, token_id)
+        return found is not None and found.is_valid_at(datetime.now(UTC))
+
+    def _by_access_token(self, token: str) -> Authenticated | None:
         try:
             claims = self._access_tokens.validate(token)
         except Exception:
@@ -57,7 +78,7 @@ class TokenAuthenticator:
         user = self._natural_keys.user_by_subject(str(claims["sub"]))
         if user is None:
             return None  # a client's own token (client_credentials) acts for no user
-        return Principal(
+        principal = Principal(
             id=str(claims["sub"]),
             kind="user",
             permissions=permissions_for_access_token(
@@ -65,8 +86,9 @@ class TokenAuthenticator:
             ),
             credential_id=str(claims.get("jti")),
         )
+        return Authenticated(principal, self._access_tokens.credential_of(claims))
 
-    def _api_token_principal(self, token: str) -> Principal | None:
+    def _by_api_token(self, token: str) -> Authenticated | None:
         if len(token) > 512:
             return None
         token_hash = hash_token(token)
@@ -79,12 +101,17 @@ class TokenAuthenticator:
             return None
         self._note_use(found.id)
         token_id = str(found.id)
-        return Principal(
+        principal = Principal(
             id=found.owner or token_id,
             kind="user" if found.owner else "api_token",
             permissions=frozenset(found.permissions),
             credential_id=token_id,
         )
+        credential = SessionCredential(
+            revocable=RevocableCredential("api_token", token_id),
+            expires_at=found.expires_at.timestamp() if found.expires_at is not None else None,
+        )
+        return Authenticated(principal, credential)
 
     def _note_use(self, token_id: UUID) -> None:
         now = time.monotonic()
