@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api import rate_limiting
 from api.problem import Problem
 from infra.identity.access_token_validator import AccessTokenValidator
-from infra.identity.access_tokens import InvalidAccessToken
+from infra.identity.access_tokens import InvalidAccessToken, acts_for_user
 from infra.identity.credentials import bearer_token
 from infra.limits.rate_limits import RateLimiter
 
@@ -43,6 +43,15 @@ class SenzCallers:
             claims = await run_in_threadpool(self._validator.validate, token)
         except InvalidAccessToken as exc:
             raise Problem(401, f"The access token is not valid: {exc}", headers=challenge) from exc
+        if not acts_for_user(claims):
+            # RFC 6750 §3.1: invalid_token (401) for a token unusable here; no scope would
+            # make a client's own token act for a user, so insufficient_scope would mislead.
+            raise Problem(
+                401,
+                "The access token acts for no user (a client's own token); "
+                "the RestAPI needs a token a user granted.",
+                headers=challenge,
+            )
         if "restapi" not in str(claims.get("scope", "")).split():
             raise Problem(403, "The access token lacks the restapi scope.")
         user, client_id = str(claims["sub"]), str(claims.get("client_id", ""))

@@ -65,6 +65,13 @@ def permissions_for_roles(roles: list[str]) -> frozenset[str]:
     return ADMIN_PERMISSIONS if "admin" in roles else USER_PERMISSIONS
 
 
+def may_give_to_api_token(principal: Principal, permission: str) -> bool:
+    """Whether a caller may put `permission` in an API token it creates: only what its role
+    gives it. A scope lets one client act for the user within one grant; a token made from
+    it would outlive the grant, so scope-derived permissions are not the user's to hand on."""
+    return permission in ADMIN_PERMISSIONS | USER_PERMISSIONS and principal.may(permission)
+
+
 def permissions_for_access_token(roles: list[str], scopes: list[str]) -> frozenset[str]:
     """A user's own rights, plus what the scopes granted to the client allow."""
     granted = frozenset().union(*(SCOPE_PERMISSIONS.get(scope, frozenset()) for scope in scopes))

@@ -49,7 +49,12 @@ def set_mode(command: SetMode, uow: UnitOfWork) -> None:
     if thermostat is None or thermostat.owner != command.user:
         raise NotFound(f"Thermostat {command.serial_number} was not found.")
     mode = Mode(command.mode)
+    if command.temperature_type not in (0, 1):
+        raise DomainError("temperatureType must be 0 (absolute) or 1 (relative)")
     if mode in (Mode.AUTO, Mode.OFF):
+        # These modes take no temperature (seed: ModeAuto sends only the serial); one that
+        # comes anyway is checked as Manual would, so a bad one is refused, not dropped.
+        _set_point(command, thermostat.set_point)
         scheduled = set_point_at(thermostat.schedule, command.now) or thermostat.set_point
         thermostat.change_mode(
             mode=mode,
@@ -58,8 +63,6 @@ def set_mode(command: SetMode, uow: UnitOfWork) -> None:
             meta=command.context.as_metadata(),
         )
         return
-    if command.temperature_type not in (0, 1):
-        raise DomainError("temperatureType must be 0 (absolute) or 1 (relative)")
     if mode == Mode.HOLD:
         hold_until = command.hold_until or command.now + DEFAULT_HOLD
         if hold_until <= command.now:

@@ -10,7 +10,9 @@ from domain.errors import DomainError
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_ENTRIES = 7 * 12
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# ASCII digits only, and the whole string: \d takes any Unicode digit ("0٣:30") and $ lets a
+# trailing newline through ("06:00\n"), and int() would read both.
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def validated(entries: Any, lowest: int, highest: int) -> list[dict[str, Any]]:
@@ -24,7 +26,7 @@ def validated(entries: Any, lowest: int, highest: int) -> list[dict[str, Any]]:
         day, time, temperature = entry.get("day"), entry.get("time"), entry.get("temperature")
         if day not in DAYS:
             raise DomainError(f"entry {n}: day must be one of {', '.join(DAYS)}")
-        if not isinstance(time, str) or not _TIME.match(time):
+        if not isinstance(time, str) or not _TIME.fullmatch(time):
             raise DomainError(f"entry {n}: time must be HH:mm (24-hour, UTC)")
         if isinstance(temperature, bool) or not isinstance(temperature, int):
             raise DomainError(f"entry {n}: temperature must be hundredths of °C (an integer)")

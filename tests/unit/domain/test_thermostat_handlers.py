@@ -383,11 +383,12 @@ def test_off_sets_the_set_point_to_zero_and_ends_a_hold(uow: MemoryUnitOfWork) -
 
 
 @pytest.mark.parametrize("mode", [Mode.AUTO, Mode.OFF])
-def test_auto_and_off_ignore_temperature_type_and_hold_until(
+def test_auto_and_off_ignore_a_valid_temperature_and_hold_until(
     uow: MemoryUnitOfWork, mode: Mode
 ) -> None:
-    # None of these would pass in Manual or Hold.
-    set_mode(uow, mode, temperature=9000, temperature_type=7, hold_until=NOW - timedelta(days=1))
+    # An invalid temperature is refused as in Manual (tests/unit/domain/test_validation_gaps.py);
+    # holdUntil means something only to Hold.
+    set_mode(uow, mode, temperature=3000, temperature_type=0, hold_until=NOW - timedelta(days=1))
     assert state(uow) == (mode, DEFAULT_SET_POINT if mode == Mode.AUTO else 0, None)
 
 
