@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.deviceauth.public_keys import MAX_KEY_TEXT_LENGTH
+
 
 class DeviceAuthInformation(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
@@ -31,6 +33,6 @@ class SetPublicKeyBody(BaseModel):
     public_key: str = Field(
         alias="publicKey",
         min_length=1,
-        max_length=16384,
+        max_length=MAX_KEY_TEXT_LENGTH,
         description="PEM, base64 of PEM (as in the CSV upload) or base64 of DER.",
     )

@@ -3,6 +3,8 @@
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
 # name dependencies declared inside the router factory.
 
+import asyncio
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,10 +12,11 @@ from fastapi.responses import JSONResponse
 
 from api.auth import RequestAuthenticator
 from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPublicKeyBody
-from api.deviceauth.upload import read_upload
+from api.deviceauth.upload import checked_upload
 from api.json_body import JsonBody
-from api.problem import Problem
-from domain.deviceauth.access_list_csv import AccessListRejected, parse_access_list
+from api.problem import Problem, problem_responses
+from domain.commands import Command
+from domain.deviceauth.access_list_csv import AccessListRejected
 from domain.deviceauth.commands import (
     ClearAllPublicKeys,
     ClearDevicePublicKey,
@@ -32,6 +35,9 @@ Depth = Annotated[
 ]
 
 _VIEW = "device_access"
+# Rows per transaction of a large upload or clear: small enough that other writers and
+# the views never wait long behind one, large enough to share the fsync.
+BATCH_ROWS = 1000
 
 
 def _identifier(raw: str) -> str:
@@ -56,6 +62,17 @@ def deviceauth_router(
     Updater = Annotated[Principal, Depends(auth.require("deviceAuth:update"))]
     Deleter = Annotated[Principal, Depends(auth.require("deviceAuth:delete"))]
     public_key_body = JsonBody(SetPublicKeyBody, auth.require("deviceAuth:update"))
+    # One long write at a time on this node, so that two lists do not interleave by batch.
+    long_write = asyncio.Lock()
+
+    async def execute_in_batches(commands: Iterable[Command]) -> None:
+        async with long_write:
+            trailing = 0
+            for command in commands:
+                await bus.execute(command)
+                # The views trail by one batch at most, so readers are not kept waiting.
+                await views.keep_pace(trailing)
+                trailing = await views.log_head()
 
     @router.post(
         "",
@@ -63,12 +80,21 @@ def deviceauth_router(
         summary="Upload CSV device access list",
         description=(
             "One row per device: `deviceIdentifier;base64(PEM public key)` (semicolon or comma),"
-            " optional header row. All or nothing: a malformed row rejects the whole upload."
+            " optional header row. Checked whole before anything is applied: a malformed row"
+            " rejects the whole upload. Applied in transactions of 1,000 rows and answered"
+            " once all are stored; if applying stops midway (an answer other than 204 after"
+            " the file was accepted), sending the same file again completes it."
         ),
-        responses={
-            400: {"description": "A malformed row; the errors name the lines, nothing was applied"},
-            413: {"description": "The upload is larger than the configured limit"},
-        },
+        responses=problem_responses(
+            400,
+            401,
+            403,
+            413,
+            described={
+                400: "A malformed row; the errors name the lines, nothing was applied",
+                413: "The upload is larger than the configured limit",
+            },
+        ),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -85,21 +111,19 @@ def deviceauth_router(
         },
     )
     async def upload_access_list(request: Request, principal: Updater) -> Response:
-        data = await read_upload(request, max_upload_bytes)
+        context = command_context(request, principal)
         try:
-            rows = parse_access_list(data)
+            async with checked_upload(request, max_upload_bytes) as checked:
+                await execute_in_batches(
+                    UploadAccessList(rows=rows, context=context)
+                    for rows in checked.batches(BATCH_ROWS)
+                )
         except AccessListRejected as exc:
             raise Problem(
                 400,
                 f"the access list was rejected, nothing was applied: {exc}",
                 errors=[{"line": e.line, "message": e.message} for e in exc.errors],
             ) from exc
-        await bus.execute(
-            UploadAccessList(
-                rows=tuple((row.device_identifier, row.public_key) for row in rows),
-                context=command_context(request, principal),
-            )
-        )
         return Response(status_code=204)
 
     @router.get(
@@ -107,6 +131,7 @@ def deviceauth_router(
         summary="Get device access list",
         response_model=list[DeviceAuthEntry],
         response_model_exclude_none=True,
+        responses=problem_responses(400, 401, 403),
     )
     async def get_access_list(
         request: Request, principal: Reader, depth: Depth = 0
@@ -122,17 +147,24 @@ def deviceauth_router(
         ]
         return JSONResponse(entries)
 
-    @router.delete("", status_code=204, summary="Clear device access list")
+    @router.delete(
+        "",
+        status_code=204,
+        summary="Clear device access list",
+        responses=problem_responses(401, 403),
+    )
     async def clear_access_list(request: Request, principal: Deleter) -> Response:
         await views.fresh_views(_VIEW)
         rows = await views.query(list_devices)
         identifiers = tuple(
             r.device_identifier for r in rows if r.public_key is not None or not r.unknown
         )
-        await bus.execute(
+        context = command_context(request, principal)
+        await execute_in_batches(
             ClearAllPublicKeys(
-                device_identifiers=identifiers, context=command_context(request, principal)
+                device_identifiers=identifiers[start : start + BATCH_ROWS], context=context
             )
+            for start in range(0, len(identifiers), BATCH_ROWS)
         )
         return Response(status_code=204)
 
@@ -140,6 +172,7 @@ def deviceauth_router(
         "/{deviceIdentifier}",
         status_code=204,
         summary="Set single device access",
+        responses=problem_responses(400, 401, 403, 413),
         openapi_extra=public_key_body.openapi,
     )
     async def set_device_access(
@@ -162,6 +195,7 @@ def deviceauth_router(
         summary="Get single device access",
         response_model=DeviceAuthInformation,
         response_model_exclude_none=True,
+        responses=problem_responses(400, 401, 403, 404),
     )
     async def get_device_access(
         request: Request, deviceIdentifier: str, principal: Reader
@@ -173,7 +207,12 @@ def deviceauth_router(
             raise Problem(404, f"no device {identifier} in the access list")
         return JSONResponse(_information(row).model_dump(by_alias=True, exclude_none=True))
 
-    @router.delete("/{deviceIdentifier}", status_code=204, summary="Clear single device access")
+    @router.delete(
+        "/{deviceIdentifier}",
+        status_code=204,
+        summary="Clear single device access",
+        responses=problem_responses(400, 401, 403, 404),
+    )
     async def clear_device_access(
         request: Request, deviceIdentifier: str, principal: Deleter
     ) -> Response:

@@ -15,7 +15,8 @@ class SetDevicePublicKey(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class UploadAccessList(Command):
-    """All rows are applied in one transaction, or none are."""
+    """Rows of an upload that was checked whole before any was applied; a large upload
+    is applied as several of these, one transaction each."""
 
     rows: tuple[tuple[str, str], ...]  # (device identifier, public key)
 

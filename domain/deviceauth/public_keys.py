@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 MIN_RSA_BITS = 2048
 # The largest RSA key (16384 bits) in base64 of PEM is under 4 KiB; anything far longer
-# is not a key, and caching it would only hold memory.
+# is not a key, and caching it would only hold memory. Also the longest key the API
+# accepts, in the JSON body and in each CSV row alike: longer ones are refused, not stored.
 MAX_KEY_TEXT_LENGTH = 16 * 1024
 _CACHED_KEYS = 8192
 

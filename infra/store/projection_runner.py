@@ -56,8 +56,8 @@ class ProjectionRunner:
         positions = self.views.positions(name)
         return max(positions.values(), default=0)
 
-    def lowest_position(self) -> int:
-        return min((self.position(name) for name in self.projections), default=0)
+    def lowest_position(self, names: Sequence[str] = ()) -> int:
+        return min((self.position(name) for name in names or self.projections), default=0)
 
     def catch_up(
         self,
