@@ -82,3 +82,40 @@ def to_problem(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, (DomainError, ValueError)):
         return problem_response(400, str(exc))
     return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_MEANINGS = {
+    400: "The request is not valid; `errors` names what is wrong, nothing was changed",
+    401: "No bearer token, or one that is not valid",
+    403: "The credential lacks the permission this route needs",
+    404: "Not found",
+    409: "Another writer changed the same thing; try again",
+    413: "The request body is larger than this route accepts",
+    415: "This route does not take that content type",
+}
+
+
+def problem_responses(
+    *statuses: int, described: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` for the errors it can answer, as problem details; `described`
+    says more than the usual meaning where a route has more to say."""
+    return {
+        status: {
+            "description": (described or {}).get(status, _MEANINGS[status]),
+            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import RequestAuthenticator
-from api.problem import Problem
+from api.problem import Problem, problem_responses
 from domain.principals.permissions import Principal
 from infra.store.view_reader import ViewReader
 from projections.audit_view import AuditFilter, query_audit
@@ -32,7 +32,11 @@ def audit_router(views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
     router = APIRouter(prefix="/audit", tags=["Audit"])
     Auditor = Annotated[Principal, Depends(auth.require("audit:read"))]
 
-    @router.get("/events", summary="Page through the event log")
+    @router.get(
+        "/events",
+        summary="Page through the event log",
+        responses=problem_responses(400, 401, 403),
+    )
     async def audit_events(
         request: Request,
         principal: Auditor,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.identity import schemas
 from api.identity.authorization_server import HublineAuthorizationServer
 from api.identity.oauth_models import HublineRequest, Principal
 from api.identity.pages import (
@@ -36,6 +37,15 @@ _LOGIN = "/account/login"
 _NO_STORE = {"Cache-Control": "no-store"}
 _AUTHORIZE_PATH = "/connect/authorize"
 _DEVICE_PATH = "/device"
+_AUTHORIZE_PAGES = {
+    200: "The consent page",
+    302: "To the login page, or back to the client with a code, tokens or an error",
+    400: "An error page: the client or its redirect URI is not valid",
+}
+_END_SESSION_PAGES = {
+    200: "Signed out",
+    302: "Signed out: to the client's registered post-logout redirect URI",
+}
 
 
 def _as_response(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
@@ -72,6 +82,26 @@ def _max_age_invalid(grant: Any, params: dict[str, str]) -> OAuth2Error | None:
 def _is_seconds(value: str) -> bool:
     # str.isdigit also accepts "²" and other digits int() refuses; a year fits in 10 digits.
     return value.isascii() and value.isdigit() and len(value) <= 10
+
+
+# RFC 6749 Appendix A: these are printable ASCII. authlib echoes some of them in an error
+# description, which it refuses to build (ValueError) from any other character.
+_ASCII_PARAMETERS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "response_mode",
+)
+
+
+def _non_ascii_parameter(params: dict[str, str]) -> str | None:
+    for name in _ASCII_PARAMETERS:
+        value = params.get(name, "")
+        if not all(" " <= c <= "~" for c in value):
+            return name
+    return None
 
 
 def _too_old(params: dict[str, str], session: Session | None) -> bool:
@@ -127,12 +157,22 @@ def sign_in_router(
     """Authorization, login, logout and device approval: the pages a person signs in on."""
     router = APIRouter(tags=["Identity"])
 
-    @router.get(_AUTHORIZE_PATH, summary="Authorization endpoint", response_class=HTMLResponse)
+    @router.get(
+        _AUTHORIZE_PATH,
+        summary="Authorization endpoint",
+        response_class=HTMLResponse,
+        responses=schemas.pages(_AUTHORIZE_PAGES),
+        openapi_extra=schemas.query(schemas.AUTHORIZE_QUERY),
+    )
     async def authorize_get(request: Request) -> Response:
         return await _authorize(request, dict(request.query_params), consent=None)
 
     @router.post(
-        _AUTHORIZE_PATH, summary="Authorization endpoint (form)", response_class=HTMLResponse
+        _AUTHORIZE_PATH,
+        summary="Authorization endpoint (form)",
+        response_class=HTMLResponse,
+        responses=schemas.pages(_AUTHORIZE_PAGES, errors=(400, 413, 415)),
+        openapi_extra=schemas.form(schemas.AUTHORIZE_FORM),
     )
     async def authorize_post(request: Request) -> Response:
         form = await read_form(request)
@@ -146,6 +186,11 @@ def sign_in_router(
         session = sessions.read(request)
         user = await run_in_threadpool(_session_user, session)
         principal = Principal(user, session.auth_time) if user and session else None
+        not_ascii = _non_ascii_parameter(params)
+        if not_ascii is not None:
+            # No redirect: the redirect URI itself may be the parameter at fault.
+            message = f"The parameter {not_ascii} must be printable ASCII."
+            return HTMLResponse(error_page(message), 400, _NO_STORE)
         oauth_request = _oauth_request(request, params)
         try:
             grant = await run_in_threadpool(server.get_consent_grant, oauth_request, principal)
@@ -218,7 +263,13 @@ def sign_in_router(
             context=command_context(request),
         )
 
-    @router.get(_LOGIN, summary="Login page", response_class=HTMLResponse)
+    @router.get(
+        _LOGIN,
+        summary="Login page",
+        response_class=HTMLResponse,
+        responses=schemas.pages({200: "The login form", 400: "The return address is malformed"}),
+        openapi_extra=schemas.query(schemas.LOGIN_QUERY),
+    )
     async def login_get(request: Request) -> Response:
         try:
             return_url = _safe_return_url(request.query_params.get("ReturnUrl"))
@@ -226,7 +277,21 @@ def sign_in_router(
             return _malformed_return_url()
         return _login_form(request, return_url)
 
-    @router.post(_LOGIN, summary="Log in", response_class=HTMLResponse)
+    @router.post(
+        _LOGIN,
+        summary="Log in",
+        response_class=HTMLResponse,
+        responses=schemas.pages(
+            {
+                200: "The login form again (the form expired)",
+                302: "Signed in: back to the return address",
+                400: "The return address is malformed",
+                401: "The login form again: wrong e-mail or password",
+            },
+            errors=(400, 413, 415),
+        ),
+        openapi_extra=schemas.form(schemas.LOGIN_FORM),
+    )
     async def login_post(request: Request) -> Response:
         form = await read_form(request)
         try:
@@ -263,10 +328,20 @@ def sign_in_router(
         return response
 
     @router.get(
-        "/connect/endsession", name="end_session_get", summary="End session (RP-Initiated Logout)"
+        "/connect/endsession",
+        name="end_session_get",
+        summary="End session (RP-Initiated Logout)",
+        response_class=HTMLResponse,
+        responses=schemas.pages(_END_SESSION_PAGES),
+        openapi_extra=schemas.query(schemas.END_SESSION_FIELDS),
     )
     @router.post(
-        "/connect/endsession", name="end_session_post", summary="End session (RP-Initiated Logout)"
+        "/connect/endsession",
+        name="end_session_post",
+        summary="End session (RP-Initiated Logout)",
+        response_class=HTMLResponse,
+        responses=schemas.pages(_END_SESSION_PAGES, errors=(400, 413, 415)),
+        openapi_extra=schemas.form(schemas.END_SESSION_FIELDS),
     )
     async def end_session(request: Request) -> Response:
         params = dict(request.query_params)
@@ -300,7 +375,13 @@ def sign_in_router(
                 )
         return None
 
-    @router.get(_DEVICE_PATH, summary="Approve a device's sign-in (RFC 8628 §3.3)")
+    @router.get(
+        _DEVICE_PATH,
+        summary="Approve a device's sign-in (RFC 8628 §3.3)",
+        response_class=HTMLResponse,
+        responses=schemas.pages({200: "The approval form", 302: "Not signed in: to the login"}),
+        openapi_extra=schemas.query(schemas.DEVICE_QUERY),
+    )
     async def device_get(request: Request) -> Response:
         user_code = request.query_params.get("user_code", "")[:20]
         session = sessions.read(request)
@@ -315,7 +396,16 @@ def sign_in_router(
         response.headers["content-length"] = str(len(response.body))
         return response
 
-    @router.post(_DEVICE_PATH, summary="Approve or deny a device's sign-in")
+    @router.post(
+        _DEVICE_PATH,
+        summary="Approve or deny a device's sign-in",
+        response_class=HTMLResponse,
+        responses=schemas.pages(
+            {200: "Approved or denied", 400: "The form expired, or the code is unknown"},
+            errors=(400, 413, 415),
+        ),
+        openapi_extra=schemas.form(schemas.DEVICE_FORM),
+    )
     async def device_post(request: Request) -> Response:
         form = await read_form(request)
         session = sessions.read(request)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import rate_limiting
+from api.identity import schemas
 from api.identity.authorization_server import SCOPES_SUPPORTED, HublineAuthorizationServer
 from api.identity.errors import oauth_error
 from api.identity.oauth_models import HublineRequest
@@ -97,14 +98,29 @@ def identity_router(
         keys = await run_in_threadpool(signing_keys.jwks)
         return JSONResponse(keys, headers={"Cache-Control": "public, max-age=300"})
 
-    @router.post("/connect/token", summary="Token endpoint (RFC 6749 §3.2)")
+    @router.post(
+        "/connect/token",
+        summary="Token endpoint (RFC 6749 §3.2)",
+        responses={**schemas.TOKENS, **schemas.oauth_errors(400, 401, 413, 415)},
+        openapi_extra=schemas.form(schemas.TOKEN_FORM, required=("grant_type",)),
+    )
     async def token(request: Request) -> JSONResponse:
         oauth_request = await _oauth_request(request, issuer)
         status, body, headers = await run_in_threadpool(server.create_token_response, oauth_request)
         return JSONResponse(body, status_code=status, headers={**dict(headers), **_NO_STORE})
 
-    @router.get("/connect/userinfo", name="userinfo_get", summary="UserInfo (OIDC Core §5.3)")
-    @router.post("/connect/userinfo", name="userinfo_post", summary="UserInfo (OIDC Core §5.3)")
+    @router.get(
+        "/connect/userinfo",
+        name="userinfo_get",
+        summary="UserInfo (OIDC Core §5.3)",
+        responses=schemas.oauth_errors(401, 403),
+    )
+    @router.post(
+        "/connect/userinfo",
+        name="userinfo_post",
+        summary="UserInfo (OIDC Core §5.3)",
+        responses=schemas.oauth_errors(401, 403),
+    )
     async def userinfo(request: Request) -> Response:
         token_text = bearer_token(request.headers.get("authorization"))
         challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -132,7 +148,12 @@ def identity_router(
             info |= {"email": user.email, "email_verified": False}
         return JSONResponse(info, headers={**_NO_STORE, **rate_limiting.allowed_headers(decision)})
 
-    @router.post("/connect/deviceauthorization", summary="Device authorization (RFC 8628 §3.1)")
+    @router.post(
+        "/connect/deviceauthorization",
+        summary="Device authorization (RFC 8628 §3.1)",
+        responses=schemas.oauth_errors(400, 401, 413, 415),
+        openapi_extra=schemas.form(schemas.DEVICE_AUTHORIZATION_FORM),
+    )
     async def device_authorization(request: Request) -> JSONResponse:
         oauth_request = await _oauth_request(request, issuer)
         status, body, headers = await run_in_threadpool(
@@ -140,7 +161,12 @@ def identity_router(
         )
         return JSONResponse(body, status_code=status, headers={**dict(headers), **_NO_STORE})
 
-    @router.post("/connect/revocation", summary="Token revocation (RFC 7009)")
+    @router.post(
+        "/connect/revocation",
+        summary="Token revocation (RFC 7009)",
+        responses=schemas.oauth_errors(400, 401, 413, 415),
+        openapi_extra=schemas.form(schemas.TOKEN_REFERENCE_FORM, required=("token",)),
+    )
     async def revocation(request: Request) -> JSONResponse:
         oauth_request = await _oauth_request(request, issuer)
         try:
@@ -149,7 +175,12 @@ def identity_router(
             return oauth_error(exc.status_code, exc.error, exc.get_error_description() or exc.error)
         return JSONResponse({}, headers=_NO_STORE)
 
-    @router.post("/connect/introspect", summary="Token introspection (RFC 7662)")
+    @router.post(
+        "/connect/introspect",
+        summary="Token introspection (RFC 7662)",
+        responses=schemas.oauth_errors(400, 401, 413, 415),
+        openapi_extra=schemas.form(schemas.TOKEN_REFERENCE_FORM, required=("token",)),
+    )
     async def introspect(request: Request) -> JSONResponse:
         oauth_request = await _oauth_request(request, issuer)
         try:

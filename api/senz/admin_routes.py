@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
 from api.json_body import JsonBody
-from api.problem import Problem
+from api.problem import Problem, problem_responses
 from domain.principals.permissions import Principal
 from domain.thermostats.commands import RegisterThermostat
 from infra.command_bus import CommandBus
@@ -38,6 +38,7 @@ def thermostat_admin_router(
         "",
         status_code=201,
         summary="Register a thermostat to its owner",
+        responses=problem_responses(400, 401, 403, 413),
         openapi_extra=new_thermostat.openapi,
     )
     async def register_thermostat(

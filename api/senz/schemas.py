@@ -59,6 +59,7 @@ _ERRORS = {
     401: "No valid access token",
     403: "The token lacks the restapi scope",
     404: "No such thermostat, or not the caller's",
+    413: "The request body is larger than the RestAPI accepts",
     415: "Only application/json (or application/*+json)",
     429: "Burst or rate limit reached (a plain-text quota message)",
 }

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RequestAuthenticator
 from api.json_body import JsonBody
-from api.problem import Problem
+from api.problem import Problem, problem_responses
 from domain.principals.commands import IssueApiToken, RevokeApiToken
-from domain.principals.permissions import Principal, parse_permissions
+from domain.principals.permissions import Principal, may_give_to_api_token, parse_permissions
 from infra.command_bus import CommandBus
 from infra.identity.credentials import mint_token
 from infra.request_context import command_context
@@ -27,7 +27,10 @@ class CreateToken(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     permissions: list[str] = Field(max_length=50)
-    valid_for_days: float | None = Field(default=None, alias="validForDays", gt=0, le=3650)
+    # Strict: a JSON true, "30" or 1.5 is refused rather than read as a number of days.
+    valid_for_days: int | None = Field(
+        default=None, alias="validForDays", strict=True, gt=0, le=3650
+    )
 
 
 class TokenInfo(BaseModel):
@@ -76,6 +79,7 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
         summary="List my API tokens",
         response_model=list[TokenInfo],
         response_model_by_alias=True,
+        responses=problem_responses(401, 403),
     )
     async def my_tokens(request: Request, principal: Reader) -> list[TokenInfo]:
         await views.fresh_views("api_tokens_v2")
@@ -88,6 +92,7 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
         summary="Create an API token",
         response_model=CreatedToken,
         response_model_by_alias=True,
+        responses=problem_responses(400, 401, 403, 413),
         openapi_extra=new_token.openapi,
     )
     async def create_token(
@@ -100,9 +105,13 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
             permissions = parse_permissions(body.permissions)
         except ValueError as exc:
             raise Problem(400, str(exc)) from exc
-        beyond = sorted(p for p in permissions if not principal.may(p))
+        beyond = sorted(p for p in permissions if not may_give_to_api_token(principal, p))
         if beyond:
-            raise Problem(403, f"a token cannot hold permissions you lack: {', '.join(beyond)}")
+            raise Problem(
+                403,
+                "a token can hold only permissions your role gives you"
+                f" (not those a client's scope lends): {', '.join(beyond)}",
+            )
         expires_at = (
             datetime.now(UTC) + timedelta(days=body.valid_for_days) if body.valid_for_days else None
         )
@@ -128,7 +137,12 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
             token=token,
         )
 
-    @router.delete("/{token_id}", status_code=204, summary="Revoke one of my API tokens")
+    @router.delete(
+        "/{token_id}",
+        status_code=204,
+        summary="Revoke one of my API tokens",
+        responses=problem_responses(401, 403, 404),
+    )
     async def revoke_token(request: Request, token_id: str, principal: Deleter) -> Response:
         owner = _owner(principal)
         try:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
 from api.json_body import JsonBody
-from api.problem import Problem
+from api.problem import Problem, problem_responses
 from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
 from infra.command_bus import CommandBus
@@ -76,6 +76,7 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
         status_code=201,
         summary="Register a user",
         response_model=dict[str, str],
+        responses=problem_responses(400, 401, 403, 413),
         openapi_extra=new_user.openapi,
     )
     async def create_user(
@@ -99,7 +100,11 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
         return {"subject": str(subject)}
 
     @router.get(
-        "", summary="List users", response_model=list[UserInfo], response_model_by_alias=True
+        "",
+        summary="List users",
+        response_model=list[UserInfo],
+        response_model_by_alias=True,
+        responses=problem_responses(401, 403),
     )
     async def users(request: Request, principal: Auditor) -> list[UserInfo]:
         await views.fresh_views("users")
@@ -109,6 +114,7 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
         "/{subject}",
         status_code=204,
         summary="Change a user's settings or password",
+        responses=problem_responses(400, 401, 403, 404, 413),
         openapi_extra=user_changes.openapi,
     )
     async def change_user(

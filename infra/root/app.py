@@ -26,9 +26,11 @@ from gateways.devices.endpoint import DeviceGatewaySettings, device_gateway
 from gateways.devices.thermostat_session import ThermostatSessions
 from gateways.events.endpoint import event_gateway
 from gateways.events.fanout import NotificationFanout
+from gateways.live_sessions import LiveSessions
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
 from gateways.websocket_auth import WebSocketAuthenticator
+from infra.root.api_docs import install_api_docs
 from infra.root.errors import install_error_mapping
 from infra.root.services import Services
 from infra.settings import Settings
@@ -36,6 +38,10 @@ from infra.settings import Settings
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     running = services or Services(settings)
+    # Websocket sessions end when their credential is revoked or expires.
+    sessions = LiveSessions(
+        running.feed, running.authenticator.is_active, running.settings.session_recheck_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +49,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await sessions.stop()
             await running.stop()
 
     app = FastAPI(
@@ -50,11 +57,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version="0.1.0",
         summary="One event-sourced backend for devices, integrators and realtime apps",
         lifespan=lifespan,
+        # Served by install_api_docs from a Python package: FastAPI's pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    for router in (*_rest_routers(running), *_gateways(running)):
+    install_api_docs(app)
+    for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
     notifications = ChangeNotifications(running.feed, running.token_validator)
-    signalr = HubServer(notifications.authenticate)
+    signalr = HubServer(notifications.authenticate, sessions)
     # SENZ's sample connects to /v1/changenotifications; its API lives under /api/v1.
     app.include_router(
         signalr.router_for(
@@ -115,13 +126,14 @@ def _rest_routers(services: Services) -> list[APIRouter]:
     ]
 
 
-def _gateways(services: Services) -> list[APIRouter]:
+def _gateways(services: Services, sessions: LiveSessions) -> list[APIRouter]:
     settings = services.settings
     return [
         event_gateway(
             NotificationFanout(services.feed),
             services.store,
             WebSocketAuthenticator(services.authenticator),
+            sessions,
         ),
         device_gateway(
             DeviceGatewaySettings(

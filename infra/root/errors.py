@@ -6,8 +6,10 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from api.identity.errors import to_oauth_error
 from api.problem import Problem, to_problem
@@ -26,6 +28,13 @@ _EXPECTED = (
     RateLimited,
 )
 _SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
+_IDENTITY_PATHS = ("/connect/", "/.well-known/", "/account/")
+# The device-flow page belongs to the identity provider, like its login page.
+_IDENTITY_PAGES = ("/device",)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Messages may name what the request named (a path segment can be 64 KB long): enough of it
+# to recognise, never the whole.
+_MAX_DETAIL_CHARS = 200
 
 
 def install_error_mapping(app: FastAPI) -> None:
@@ -36,14 +45,57 @@ def install_error_mapping(app: FastAPI) -> None:
             log.exception(
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
             )
-        path = request.url.path
         if isinstance(exc, RateLimited):
             return exc.response  # type: ignore[return-value]
-        if path.startswith(_SENZ_PATHS):
-            return to_senz_error(request, exc)
-        if path.startswith(("/connect/", "/.well-known/", "/account/")):
-            return to_oauth_error(request, exc)
-        return to_problem(request, exc)
+        response = _in_surface_format(request, _bounded(exc))
+        if response.status_code == 405:
+            # Starlette names only the methods of the first route whose path matched, and
+            # some surfaces' formats drop headers; the methods routed for the path are these.
+            response.headers["Allow"] = ", ".join(_allowed_methods(app, request))
+        return response
 
     for kind in (*_EXPECTED, Exception):
         app.add_exception_handler(kind, handle)
+
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        # The client closed the connection while its body was being read: nothing is wrong
+        # here, and no one is left to read an answer (uvicorn drops it).
+        log.debug("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
+
+    app.add_exception_handler(ClientDisconnect, client_gone)
+
+
+def _in_surface_format(request: Request, exc: Exception) -> JSONResponse:
+    path = request.url.path
+    if path.startswith(_SENZ_PATHS):
+        return to_senz_error(request, exc)
+    if path.startswith(_IDENTITY_PATHS) or path in _IDENTITY_PAGES:
+        return to_oauth_error(request, exc)
+    return to_problem(request, exc)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]
+
+
+def _bounded(exc: Exception) -> Exception:
+    """The same error with its message cut to _MAX_DETAIL_CHARS."""
+    text = exc.detail if isinstance(exc, (Problem, StarletteHTTPException)) else str(exc)
+    if not isinstance(text, str) or len(text) <= _MAX_DETAIL_CHARS:
+        return exc
+    short = text[:_MAX_DETAIL_CHARS] + "…"
+    if isinstance(exc, Problem):
+        return Problem(exc.status, short, exc.errors, exc.headers)
+    if isinstance(exc, StarletteHTTPException):
+        return StarletteHTTPException(exc.status_code, short, exc.headers)
+    if isinstance(exc, DomainError):
+        return type(exc)(short)
+    return exc
