@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Setup steps print one line each; their output goes to the checkout's setup log and is
+# shown only when a step fails.
+QUIETLY := bash $(CURDIR)/infra/services/quietly.sh
+SETUP_LOG = $(shell bash $(CURDIR)/infra/services/checkout.sh | sed -n 's/^HUBLINE_RUN_DIR=//p')/setup.log
 
 .PHONY: run test install lint js-clients services-start services-stop clean
 
@@ -11,10 +15,11 @@ run: install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@echo "installing Hubline and its test dependencies into $(VENV) (log: $(SETUP_LOG))"
+	@$(QUIETLY) "creating $(VENV)" $(PYTHON) -m venv $(VENV)
+	@$(QUIETLY) "upgrading pip" $(BIN)/pip install --upgrade pip
+	@$(QUIETLY) "installing Hubline into $(VENV)" $(BIN)/pip install -e '.[test]'
+	@touch $@
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,12 +31,21 @@ lint: install
 test: lint js-clients
 	HUBLINE_PYTHON=$(abspath $(BIN)/python) bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
 
+# schemathesis over every API operation as in `make test`, with many more examples and a new
+# seed each run (embedded deployment only; no services needed). FUZZ_EXAMPLES=N to change.
+FUZZ_EXAMPLES ?= 300
+.PHONY: fuzz-long
+fuzz-long: install
+	HUBLINE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HUBLINE_FUZZ_SEED=random \
+		$(BIN)/python -m pytest -q -s tests/e2e/test_api_fuzz.py
+
 # JavaScript clients the e2e tests drive (pusher-js, @microsoft/signalr), pinned by the lock file.
 js-clients: tests/e2e/js/node_modules/.installed
 
 tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json tests/e2e/js/package-lock.json
-	cd tests/e2e/js && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "installing the JavaScript test clients (log: $(SETUP_LOG))"
+	@$(QUIETLY) "npm ci" npm --prefix tests/e2e/js ci --no-audit --no-fund
+	@touch $@
 
 services-start: install
 	bash infra/services/postgres.sh start

@@ -32,14 +32,42 @@ def require_services() -> tuple[str, str]:
     pytest.skip(message)
 
 
+# Databases made by fresh_postgres_database and not dropped yet: URL -> (server URL, name).
+_created_databases: dict[str, tuple[str, str]] = {}
+
+
 def fresh_postgres_database(base_url: str) -> str:
-    """A new, empty database on the test server, so every test starts from position 0."""
+    """A new, empty database on the test server, so every test starts from position 0.
+
+    The fixture that asked for it drops it (drop_postgres_database); whatever is left is
+    dropped when the session ends.
+    """
     import psycopg
 
     name = f"hubline_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return base_url.rsplit("/", 1)[0] + "/" + name
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+    _created_databases[url] = (base_url, name)
+    return url
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drops a database from fresh_postgres_database."""
+    import psycopg
+
+    base_url, name = _created_databases.pop(url)
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        # FORCE: a server process that a failed test left running must not keep it.
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_leftover_postgres_databases() -> Iterator[None]:
+    """No database a test created outlives the session, whether the test passed or not."""
+    yield
+    for url in list(_created_databases):
+        drop_postgres_database(url)
 
 
 def free_port() -> int:
@@ -60,11 +88,13 @@ def deployment(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dict[
         yield {"data_dir": str(data_dir)}
         return
     postgres, kafka = require_services()
+    database = fresh_postgres_database(postgres)
     yield {
         "data_dir": str(data_dir),
-        "database": fresh_postgres_database(postgres),
+        "database": database,
         "log": "kafka",
         "kafka_bootstrap": kafka,
         "kafka_topic": f"hubline.test.{uuid.uuid4().hex[:10]}",
         "secret_key": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
+    drop_postgres_database(database)

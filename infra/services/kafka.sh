@@ -6,21 +6,25 @@
 #   kafka.sh start     start the node if needed and wait until it answers; prints one line,
 #                      KAFKA_BOOTSTRAP=127.0.0.1:<port>, on stdout
 #   kafka.sh stop      stop it (SIGTERM, then SIGKILL); nothing to do if it is not running
+#   kafka.sh purge     stop it and delete its data (its log stays)
 #   kafka.sh status    exit 0 and print the KAFKA_BOOTSTRAP line if it answers, else exit 3
 #
-# Environment: HUBLINE_KAFKA_PORT (19092; the controller takes the next port),
-# HUBLINE_CACHE_DIR (~/.cache/hubline: the jars), HUBLINE_RUN_DIR (~/.cache/hubline/run:
-# config, data, pid and log), HUBLINE_PYTHON (python3 with kafka-python, for the readiness
-# check), HUBLINE_KAFKA_START_TIMEOUT (90 seconds).
+# Environment: HUBLINE_KAFKA_PORT (the controller takes the next port) and HUBLINE_RUN_DIR
+# (config, data, pid and log), by default this checkout's (see checkout.sh);
+# HUBLINE_CACHE_DIR (~/.cache/hubline: the jars, shared by all checkouts), HUBLINE_PYTHON
+# (python3 with kafka-python, for the readiness check), HUBLINE_KAFKA_START_TIMEOUT (90 seconds).
 # Everything but the KAFKA_BOOTSTRAP line goes to stderr, so `$(kafka.sh start)` is the line.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=infra/services/quietly.sh
+source "$here/quietly.sh"
 pom="$here/kafka/pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
-lib="${HUBLINE_CACHE_DIR:-$HOME/.cache/hubline}/kafka-$version/lib"
-run="${HUBLINE_RUN_DIR:-$HOME/.cache/hubline/run}/kafka"
-port="${HUBLINE_KAFKA_PORT:-19092}"
+cache="${HUBLINE_CACHE_DIR:-$HOME/.cache/hubline}"
+lib="$cache/kafka-$version/lib"
+run="$HUBLINE_RUN_DIR/kafka"
+port="$HUBLINE_KAFKA_PORT"
 python="${HUBLINE_PYTHON:-python3}"
 start_timeout="${HUBLINE_KAFKA_START_TIMEOUT:-90}"
 pidfile="$run/kafka.pid"
@@ -42,6 +46,14 @@ install() {
     fi
     command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the broker's jars: apt-get install -y maven"
     check_java
+    # The cache is shared by every checkout: two first runs at once must not both download.
+    mkdir -p "$cache"
+    exec 8>"$cache/.kafka-$version.lock"
+    flock -w 600 8 || die "another kafka.sh holds $cache/.kafka-$version.lock"
+    if [ -f "$lib/.complete" ]; then
+        exec 8>&-
+        return
+    fi
     say "fetching Kafka $version and its dependencies from Maven Central into $lib"
     # Download next to the cache and rename at the end: an interrupted download must not
     # leave a half-filled lib/ that a later run would take as complete.
@@ -59,6 +71,7 @@ install() {
     rm -rf "$lib"
     mv "$partial" "$lib"
     rm -f "$partial.log"
+    exec 8>&-
 }
 
 check_java() {
@@ -209,11 +222,15 @@ start() {
 
     configure
     if [ ! -f "$run/data/meta.properties" ]; then
-        say "formatting storage in $run/data"
-        local cluster_id
-        cluster_id="$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid)"
-        java -cp "$lib/*" kafka.tools.StorageTool format -t "$cluster_id" \
-            -c "$run/server.properties" >&2 \
+        # What `StorageTool random-uuid` prints (16 random bytes, URL-safe base64, no
+        # padding, not starting with "-"), without starting a JVM for it.
+        local cluster_id=""
+        while [ -z "$cluster_id" ] || [ "${cluster_id:0:1}" = "-" ]; do
+            cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+        done
+        quietly "formatting Kafka's storage in $run/data" \
+            java -cp "$lib/*" kafka.tools.StorageTool format -t "$cluster_id" \
+            -c "$run/server.properties" 9>&- \
             || die "formatting $run/data failed (see above)"
     fi
 
@@ -260,6 +277,13 @@ stop() {
     rm -f "$pidfile"
 }
 
+# The test harness starts every run from empty storage: no topic a killed run left behind
+# outlives it.
+purge() {
+    stop
+    rm -rf "$run/data"
+}
+
 status() {
     if running && wait_answering 0 "$(cat "$pidfile")"; then
         echo "KAFKA_BOOTSTRAP=$bootstrap"
@@ -273,6 +297,7 @@ case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
+    purge) purge ;;
     status) status ;;
-    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|purge|status" >&2; exit 2 ;;
 esac

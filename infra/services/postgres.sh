@@ -7,15 +7,19 @@
 #                         hubline database the first time) and print one line on stdout,
 #                         HUBLINE_POSTGRES_URL=postgresql://hubline:hubline@127.0.0.1:<port>/hubline
 #   postgres.sh stop      pg_ctl stop -m fast; nothing to do if it is not running
+#   postgres.sh purge     stop it and delete the cluster (its log stays)
 #   postgres.sh status    exit 0 and print the HUBLINE_POSTGRES_URL line if it answers, else exit 3
 #
-# Environment: HUBLINE_POSTGRES_PORT (15432), HUBLINE_RUN_DIR (~/.cache/hubline/run: the
-# cluster goes in its postgres/ folder).
-# Everything but the URL line goes to stderr, so `$(postgres.sh start)` is the line.
+# Environment: HUBLINE_POSTGRES_PORT and HUBLINE_RUN_DIR (the cluster goes in its postgres/
+# folder), by default this checkout's (see checkout.sh).
+# Everything but the URL line goes to stderr, so `$(postgres.sh start)` is the line; the
+# output of apt-get, initdb and pg_ctl goes to the setup log unless they fail.
 set -euo pipefail
 
-port="${HUBLINE_POSTGRES_PORT:-15432}"
-run="${HUBLINE_RUN_DIR:-$HOME/.cache/hubline/run}/postgres"
+# shellcheck source=infra/services/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
+port="$HUBLINE_POSTGRES_PORT"
+run="$HUBLINE_RUN_DIR/postgres"
 data="$run/data"
 logfile="$run/postgres.log"
 url="postgresql://hubline:hubline@127.0.0.1:$port/hubline"
@@ -44,14 +48,8 @@ install() {
     if bindir >/dev/null; then
         return
     fi
-    say "installing PostgreSQL from Debian's packages"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    # A fresh machine may have no package lists yet: update only when the install fails.
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2 \
-        || { $sudo apt-get update -q >&2 \
-             && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2; } \
-        || die "apt-get could not install postgresql"
+    say "installing PostgreSQL from Debian's packages (log: $HUBLINE_RUN_DIR/setup.log)"
+    install_without_service postgresql postgresql || die "apt-get could not install postgresql"
     bindir >/dev/null || die "postgresql is installed but no /usr/lib/postgresql/*/bin/postgres was found"
 }
 
@@ -118,20 +116,19 @@ start() {
     if ! running; then
         port_taken && die "port $port is taken by a process that is not this cluster; stop it or set HUBLINE_POSTGRES_PORT"
         if [ ! -f "$data/PG_VERSION" ]; then
-            say "creating a cluster in $data"
             # Trust over the Unix socket only, which sits in our private $run (mode 700);
             # over TCP every role needs its password.
-            as_owner "$bin/initdb" -D "$data" -U postgres -E UTF8 --no-locale \
-                --auth-local=trust --auth-host=scram-sha-256 >&2 9>&- \
+            quietly "initdb $data" as_owner "$bin/initdb" -D "$data" -U postgres -E UTF8 \
+                --no-locale --auth-local=trust --auth-host=scram-sha-256 9>&- \
                 || die "initdb failed (see above)"
         fi
         say "starting PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$port (log: $logfile)"
         # fsync and synchronous_commit stated, not assumed: the suite measures durability.
         # 9>&-: the server must not keep the lock.
-        as_owner "$bin/pg_ctl" start -D "$data" -l "$logfile" -w -t 60 -o "-p $port \
-            -c listen_addresses=127.0.0.1 -c unix_socket_directories='$run' \
+        quietly "pg_ctl start" as_owner "$bin/pg_ctl" start -D "$data" -l "$logfile" -w -t 60 \
+            -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$run' \
             -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
-            -c max_connections=300" >&2 9>&- \
+            -c max_connections=300" 9>&- \
             || { say "pg_ctl could not start the cluster; the end of $logfile:"; tail -n 30 "$logfile" >&2 || true; exit 1; }
     fi
     for _ in $(seq 1 120); do
@@ -156,9 +153,16 @@ stop() {
     bin="$(bindir)" || return 0
     if running; then
         say "stopping the cluster in $data"
-        as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w -t 60 >&2 \
+        quietly "pg_ctl stop" as_owner "$bin/pg_ctl" stop -D "$data" -m fast -w -t 60 \
             || die "pg_ctl could not stop the cluster in $data"
     fi
+}
+
+# The test harness starts every run from an empty cluster: nothing a killed run left
+# behind (databases, WAL) outlives it.
+purge() {
+    stop
+    rm -rf "$data"
 }
 
 status() {
@@ -175,6 +179,7 @@ case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
+    purge) purge ;;
     status) status ;;
-    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|purge|status" >&2; exit 2 ;;
 esac

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # A private Redis from Debian's packages: the shared store for rate-limit counters in
 # the distributed deployment (every API node counts against the same windows).
-#   redis.sh install|start|stop|status
-# start prints one line on stdout, HUBLINE_REDIS_URL=redis://…; the rest goes to stderr.
+#
+#   redis.sh install   apt-get install redis-server, only if it is not there, without
+#                      leaving Debian's redis-server.service running or enabled
+#   redis.sh start     start it if needed; prints one line on stdout, HUBLINE_REDIS_URL=redis://…
+#   redis.sh stop      shut it down; nothing to do if it is not running
+#   redis.sh purge     stop it and delete its data (its log stays)
+#   redis.sh status    exit 0 and print the HUBLINE_REDIS_URL line if it answers, else exit 3
+#
+# Environment: HUBLINE_REDIS_PORT and HUBLINE_RUN_DIR (data, pid and log go in its redis/
+# folder), by default this checkout's (see checkout.sh). The rest goes to stderr.
 set -euo pipefail
 
-port="${HUBLINE_REDIS_PORT:-16379}"
-dir="${HUBLINE_REDIS_DIR:-/var/tmp/hubline-redis}"
+# shellcheck source=infra/services/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
+port="$HUBLINE_REDIS_PORT"
+dir="$HUBLINE_RUN_DIR/redis"
 pidfile="$dir/redis.pid"
 logfile="$dir/redis.log"
 
@@ -16,12 +26,9 @@ install() {
     if command -v redis-server >/dev/null; then
         return
     fi
-    say "installing Redis from Debian's packages"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >&2 \
-        || { $sudo apt-get update -q >&2 \
-             && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >&2; }
+    say "installing Redis from Debian's packages (log: $HUBLINE_RUN_DIR/setup.log)"
+    install_without_service redis-server redis-server \
+        || { say "apt-get could not install redis-server"; exit 1; }
 }
 
 answering() {
@@ -31,6 +38,7 @@ answering() {
 start() {
     install
     mkdir -p "$dir"
+    chmod 700 "$dir"
     if ! answering; then
         say "starting on 127.0.0.1:$port (log: $logfile)"
         # Counters survive a restart through the append-only file, fsynced every second.
@@ -57,12 +65,18 @@ stop() {
     fi
 }
 
+# The test harness starts every run from empty counters.
+purge() {
+    stop
+    rm -rf "$dir/appendonlydir"
+}
+
 status() {
     if answering; then
-        say "running on 127.0.0.1:$port"
+        echo "HUBLINE_REDIS_URL=redis://127.0.0.1:$port/0"
     else
-        say "not running"
-        return 1
+        say "not running (or not answering) on 127.0.0.1:$port"
+        exit 3
     fi
 }
 
@@ -70,6 +84,7 @@ case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
+    purge) purge ;;
     status) status ;;
-    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|purge|status" >&2; exit 2 ;;
 esac

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REDIS_URL, free_port, fresh_postgres_database, require_services
+from tests.conftest import (
+    REDIS_URL,
+    drop_postgres_database,
+    free_port,
+    fresh_postgres_database,
+    require_services,
+)
 from tests.e2e.server import Server, ServerProcess, hubline
 
 ALL_DEVICEAUTH = "deviceAuth:read,deviceAuth:update,deviceAuth:delete"
@@ -30,6 +36,8 @@ class Stack:
     # Secrets travel in the environment, never on command lines.
     env: dict[str, str] = field(default_factory=dict)
     more_servers: list[Server] = field(default_factory=list)
+    # The distributed deployment's own PostgreSQL database, dropped by whoever built the stack.
+    database: str | None = None
 
     @property
     def url(self) -> str:
@@ -94,12 +102,14 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
     flags = ["--data-dir", str(data_dir)]
     workers: list[ServerProcess] = []
     env = dict(env or {})
+    database = None
     if kind == "distributed":
         postgres, kafka = require_services()
+        database = fresh_postgres_database(postgres)
         flags += [
             "--database",
-            fresh_postgres_database(postgres),
-            "--log",
+            database,
+            "--event-log",
             "kafka",
             "--kafka-bootstrap",
             kafka,
@@ -117,7 +127,7 @@ def build_stack(kind: str, root: Path, env: dict[str, str] | None = None) -> Sta
     server = Server(
         "serve", ["serve", "--port", str(port), *flags], root / "serve.log", env=env, port=port
     )
-    return Stack(kind, flags, server, workers, env)
+    return Stack(kind, flags, server, workers, env, database=database)
 
 
 @contextmanager
@@ -125,11 +135,13 @@ def running_stack(
     root: Path, kind: str = "embedded", env: dict[str, str] | None = None
 ) -> Iterator[Stack]:
     stack = build_stack(kind, root, env)
-    stack.start()
     try:
+        stack.start()
         yield stack
     finally:
         stack.stop()
+        if stack.database:
+            drop_postgres_database(stack.database)
 
 
 @pytest.fixture(scope="module", params=["embedded", "distributed"])
@@ -137,6 +149,10 @@ def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     running = build_stack(request.param, tmp_path_factory.mktemp(request.param))
-    running.start()
-    yield running
-    running.stop()
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        if running.database:
+            drop_postgres_database(running.database)
