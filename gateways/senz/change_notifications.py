@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.principals.permissions import Principal
 from gateways.signalr.hub_server import Hub, HubConnection, HubError
+from gateways.signalr.protocol import shown
 from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import InvalidAccessToken, acts_for_user
 from infra.identity.session_credential import Authenticated
@@ -109,7 +110,7 @@ def _types(arguments: list[Any]) -> list[int]:
     for value in arguments[0]:
         kind = _type_of(value)
         if kind is None:
-            raise HubError(f"unknown notification type {_shown(value)}; use 1 or 2")
+            raise HubError(f"unknown notification type {shown(value, 40)}; use 1 or 2")
         kinds.append(kind)
     return kinds
 
@@ -129,10 +130,3 @@ def _type_of(value: Any) -> int | None:
     else:
         return None
     return kind if kind in (USER_ACCOUNT, THERMOSTAT) else None
-
-
-def _shown(value: Any) -> str:
-    """A bounded description: a client's value may be huge or deeply nested."""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return repr(value)[:40]
-    return f"of type {type(value).__name__}"

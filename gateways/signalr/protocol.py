@@ -52,6 +52,8 @@ def shown(value: Any, limit: int = 100) -> str:
     repr of a 1,000-deep list raises RecursionError; a 1 MB string need not come back)."""
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit] + "…"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "<a very large integer>"  # its repr may exceed int's string-conversion limit
     if value is None or isinstance(value, bool | int | float):
         return repr(value)[:limit]
     return f"<{type(value).__name__}>"

@@ -7,16 +7,31 @@
   line here, and the connection is closed with 1007 (invalid data) as before.
 - An upgrade the application refused with an HTTP response of its own (a 401, say) was
   logged as an ERROR ("returned without completing handshake"): the refusal completes it.
+- A connection closed for a protocol error (a message over the size limit: 1009) was closed
+  at once while the client was still sending, and the kernel's reset to that data threw
+  away the close frame before the client read it. The close frame is now followed by our
+  FIN and what the client still sends is read and dropped for up to LINGER_SECONDS (a
+  lingering close, as web servers do), so the client learns why.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+# How long a connection closed for a protocol error keeps reading (and dropping) what the
+# client still sends, so that our close frame reaches it.
+LINGER_SECONDS = 2.0
+
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    _linger: asyncio.TimerHandle | None = None
+
     def data_received(self, data: bytes) -> None:
+        if self._linger is not None:
+            return  # closing after a protocol error: the rest is read only to be dropped
         if self.handshake_initiated:
             super().data_received(data)
             return
@@ -50,11 +65,34 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.pause_reading()
 
     def handle_parser_exception(self) -> None:
-        super().handle_parser_exception()
+        assert self.conn.close_sent is not None
+        close = self.conn.close_sent
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+        )
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._linger = asyncio.get_running_loop().call_later(LINGER_SECONDS, self.transport.close)
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
         # The application may still answer a message read in the same chunk as the bad
         # frame: it finds the connection gone (ClientDisconnected, a WebSocketDisconnect to
         # Starlette), not a RuntimeError logged as an ERROR with a traceback.
         self.disconnected = True
+
+    def eof_received(self) -> bool | None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self.transport.close()  # the client has sent all it will: the linger is over
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+        super().connection_lost(exc)
 
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as connect_websocket
 
 from tests.e2e.conftest import Stack, running_stack
 
@@ -190,6 +192,25 @@ def test_refusals_bad_frames_and_abandoned_bodies_log_no_error(server: Stack) ->
             sock.sendall(request)
             time.sleep(0.3)
     time.sleep(0.5)
+    assert_logged_quietly(server)
+
+
+def test_a_message_over_the_size_limit_gets_its_close_frame_while_still_sending(
+    server: Stack,
+) -> None:
+    # The server closes on reading the frame's header, with megabytes still on their way: it
+    # must keep reading (and dropping) them, or its kernel's reset discards the 1009.
+    token = server.token("deviceAuth:read")
+    url = f"ws://127.0.0.1:{server.server.port}/api/v1/ws"
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        connect_websocket(url, additional_headers=headers, max_size=None) as client,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        client.send("x" * (8 * 1024 * 1024))
+        client.recv(timeout=10)
+    assert closed.value.rcvd is not None, "the close frame was lost"
+    assert closed.value.rcvd.code == 1009
     assert_logged_quietly(server)
 
 

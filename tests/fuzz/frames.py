@@ -39,10 +39,6 @@ class Frame:
     # server reads them together (a message it still answers, then a bad one).
     preceded_by: tuple[Frame, ...] = ()
 
-    @property
-    def oversized(self) -> bool:
-        return len(self.data) > FRAME_LIMIT
-
     def chunks(self) -> list[bytes]:
         size = -(-len(self.data) // self.fragments) or 1
         return [self.data[i : i + size] for i in range(0, len(self.data), size)] or [b""]
