@@ -83,11 +83,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # Starlette), not a RuntimeError logged as an ERROR with a traceback.
         self.disconnected = True
 
-    def eof_received(self) -> bool | None:
+    def eof_received(self) -> None:
         if self._linger is not None:
             self._linger.cancel()
             self.transport.close()  # the client has sent all it will: the linger is over
-        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger is not None:
