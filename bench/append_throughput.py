@@ -1,6 +1,10 @@
 """Append throughput: one command per transaction, and group commit under concurrency.
 
-python -m bench.append_throughput [--postgres URL] [--count N]
+python -m bench.append_throughput [--postgres URL] [--count N] [--anchor-seconds N]
+
+Anchors, measured in the same run (bench/anchors.py): raw inserts of rows shaped like stored
+events into the same kind of store, 1 and 100 rows per transaction. Group commit records one
+event per command (the devices exist by then), so its commands/s compare with rows/s.
 """
 
 from __future__ import annotations
@@ -9,6 +13,12 @@ import argparse
 import asyncio
 import time
 
+from bench.anchors import (
+    drop_postgres_database,
+    ratio,
+    raw_postgres_rows_per_second,
+    raw_sqlite_rows_per_second,
+)
 from bench.deployments import (
     add_deployment_arguments,
     deployment_flags,
@@ -53,11 +63,18 @@ async def grouped(bus: CommandBus, count: int, concurrency: int) -> float:
     return elapsed
 
 
+def raw_rows_per_second(args: argparse.Namespace, batch: int) -> float:
+    if args.postgres:
+        return raw_postgres_rows_per_second(args.postgres, batch, args.anchor_seconds)
+    return raw_sqlite_rows_per_second(batch, args.anchor_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_deployment_arguments(parser)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument("--anchor-seconds", type=float, default=5.0)
     args = parser.parse_args()
     settings = settings_from(deployment_flags(args))
     store = EventStore(settings)
@@ -72,6 +89,19 @@ def main() -> None:
         f"group commit, {args.concurrency} in flight: {args.count / batched:,.0f} commands/s "
         f"({args.count / batched:,.0f} events/s)"
     )
+    store.close()
+    if settings.database is not None:
+        drop_postgres_database(settings.database)
+    kind = "PostgreSQL" if args.postgres else "SQLite"
+    for batch, figure, name in (
+        (1, rate, "one command per commit"),
+        (100, args.count / batched, "group commit"),
+    ):
+        anchor = raw_rows_per_second(args, batch)
+        print(
+            f"anchor, raw {kind} rows, {batch} per transaction: {anchor:,.0f} rows/s; "
+            f"{name}/anchor {ratio(figure, anchor)}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Projection catch-up: how fast every view is rebuilt from position 0.
 
 python -m bench.projection_catchup [--postgres URL] [--count N]
+
+Anchor, measured in the same run (bench/anchors.py): orjson decode of the same stored
+events' states, the catch-up's lower bound on parsing alone.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import argparse
 import asyncio
 import time
 
+from bench.anchors import orjson_decode_records_per_second, ratio
 from bench.append_throughput import grouped
 from bench.deployments import (
     add_deployment_arguments,
@@ -36,10 +40,16 @@ def main() -> None:
     started = time.perf_counter()
     applied = runner.catch_up(store)
     elapsed = time.perf_counter() - started
+    states = [n.state for n in store.app.recorder.select_notifications(start=1, limit=head)]
+    anchor = orjson_decode_records_per_second(states)
     print(f"deployment: {deployment_name(args)}")
     print(
         f"catch-up of {len(runner.projections)} views over {head} events: "
         f"{applied / elapsed:,.0f} events/s ({elapsed:.2f} s)"
+    )
+    print(
+        f"anchor, orjson decode of the same {len(states)} stored states: {anchor:,.0f} records/s;"
+        f" catch-up/anchor {ratio(applied / elapsed, anchor)}"
     )
 
 

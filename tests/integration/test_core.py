@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -157,3 +158,44 @@ async def test_a_challenge_cannot_pass_with_an_unusable_key(deployment: dict[str
             )
         device = hub.store.app.repository.get(device_access_id("STATE"))
         assert isinstance(device, DeviceAccess) and device.known is False
+
+
+async def test_a_thousand_concurrent_commands_a_tenth_contended_are_each_answered_right(
+    deployment: dict[str, str],
+) -> None:
+    """Group commit under load: 1,000 commands at once, 100 of them racing a second writer
+    (another node's bus) on the same aggregates and 50 refused by the domain. Every command
+    gets its own answer, and everything acknowledged is stored."""
+    async with running_hub(deployment) as hub:
+        other_store = EventStore(hub.settings)
+        other = CommandBus(other_store.app, HANDLERS)
+        other.start()
+        try:
+            plain = [set_key(f"plain-{n}", f"key-{n}") for n in range(800)]
+            refused = [set_key(f"refused-{n}", "   ") for n in range(50)]
+            ours = [set_key(f"contended-{n}", f"ours-{n}") for n in range(50)]
+            theirs = [set_key(f"contended-{n}", f"theirs-{n}") for n in range(50)]
+            commands = [*plain, *refused, *ours]
+            order = list(range(len(commands)))
+            random.Random(7).shuffle(order)
+            results = await asyncio.gather(
+                *(hub.bus.execute(commands[i]) for i in order),
+                *(other.execute(command) for command in theirs),
+                return_exceptions=True,
+            )
+        finally:
+            other.stop()
+        answers = dict(zip([commands[i] for i in order] + theirs, results, strict=True))
+        assert all(answers[c] is None for c in [*plain, *ours, *theirs])
+        assert all(isinstance(answers[c], DomainError) for c in refused)
+
+        repository = hub.store.app.repository
+        for n in range(50):
+            device = repository.get(device_access_id(f"CONTENDED-{n}"))
+            assert device.version == 3  # registered by one writer, then both keys, none lost
+            assert device.public_key in (f"ours-{n}", f"theirs-{n}")
+        await hub.view_reader.fresh_views("device_access")
+        listed = await hub.view_reader.query(list_devices)
+        rows = {r.device_identifier: r.public_key for r in listed}
+        assert all(rows[f"PLAIN-{n}"] == f"key-{n}" for n in range(800))
+        assert not any(identifier.startswith("REFUSED-") for identifier in rows)
