@@ -34,7 +34,10 @@ class RequestAuthenticator:
         )
         if token is None:
             raise Problem(401, "missing bearer token", headers=_CHALLENGE)
-        principal = await run_in_threadpool(self._authenticator.principal_for, token)
+        # A known API token is answered here; anything else may read the store, off the loop.
+        principal = self._authenticator.known_principal(token) or await run_in_threadpool(
+            self._authenticator.principal_for, token
+        )
         if principal is None:
             raise Problem(401, "the bearer token is not valid", headers=_CHALLENGE)
         return principal

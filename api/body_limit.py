@@ -1,7 +1,8 @@
 """Bounds every request body while it is read, so no client can make the server hold more.
 
-Content-Length is checked before the first byte is read; a chunked body is counted as it
-arrives. The refusal is a 413 that each surface's error mapper answers in its own format.
+Content-Length is checked before the first byte is read (within it, the server reads no
+more); a chunked body is counted as it arrives. The refusal is a 413 that each surface's
+error mapper answers in its own format.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class RequestBodyLimit:
             return
         limit = self._per_route.get((scope["method"], scope["path"]), self._default)
         declared = _content_length(scope)
+        if declared is not None and declared <= limit:
+            # The server reads no more than a declared length, so nothing is left to count.
+            await self._app(scope, receive, send)
+            return
         received = 0
 
         async def bounded_receive() -> Message:

@@ -14,6 +14,7 @@ from domain.principals.commands import RecordApiTokenUse
 from domain.principals.permissions import Principal, permissions_for_access_token
 from infra.command_bus import CommandBus
 from infra.identity.access_token_validator import AccessTokenValidator
+from infra.identity.api_token_principals import ApiTokenPrincipals, KnownToken
 from infra.identity.credentials import TOKEN_PREFIX, hash_token
 from infra.identity.session_credential import (
     Authenticated,
@@ -46,10 +47,23 @@ class TokenAuthenticator:
         self._access_tokens = access_tokens
         self._bus = bus
         self._recorded: dict[UUID, float] = {}
+        self.api_tokens = ApiTokenPrincipals()
 
     def principal_for(self, token: str) -> Principal | None:
         authenticated = self.authenticate(token)
         return authenticated.principal if authenticated is not None else None
+
+    def known_principal(self, token: str) -> Principal | None:
+        """The principal of an API token known valid, answered without blocking (on the
+        event loop); None when only `principal_for` can tell (in a worker thread)."""
+        if not token or len(token) > 512:
+            return None
+        if token.count(".") == 2 and not token.startswith(TOKEN_PREFIX):
+            return None  # an access token: its grant's state is checked in `authenticate`
+        known = self.api_tokens.known(hash_token(token))
+        if known is None or self._use_due(known.token_id):
+            return None
+        return known.authenticated.principal
 
     def authenticate(self, token: str) -> Authenticated | None:
         """The principal, and the credential a session opened with it depends on."""
@@ -92,26 +106,44 @@ class TokenAuthenticator:
         if len(token) > 512:
             return None
         token_hash = hash_token(token)
-        found = self._aggregates.get(ApiToken, api_token_id(token_hash))
-        if found is None:
+        known = self.api_tokens.known(token_hash)
+        if known is None:
+            known = self._read_api_token(token_hash)
+        if known is None:
             return None
-        if not hmac.compare_digest(found.token_hash, token_hash):
-            return None
-        if not found.is_valid_at(datetime.now(UTC)):
-            return None
-        self._note_use(found.id)
-        token_id = str(found.id)
-        principal = Principal(
-            id=found.owner or token_id,
-            kind="user" if found.owner else "api_token",
-            permissions=frozenset(found.permissions),
-            credential_id=token_id,
-        )
-        credential = SessionCredential(
-            revocable=RevocableCredential("api_token", token_id),
-            expires_at=found.expires_at.timestamp() if found.expires_at is not None else None,
-        )
-        return Authenticated(principal, credential)
+        self._note_use(known.token_id)
+        return known.authenticated
+
+    def _read_api_token(self, token_hash: str) -> KnownToken | None:
+        token_id = api_token_id(token_hash)
+        read_at = self.api_tokens.reading(str(token_id))
+        known: KnownToken | None = None
+        try:
+            found = self._aggregates.get(ApiToken, token_id)
+            if (
+                found is None
+                or not hmac.compare_digest(found.token_hash, token_hash)
+                or not found.is_valid_at(datetime.now(UTC))
+            ):
+                return None
+            expires_at = found.expires_at.timestamp() if found.expires_at is not None else None
+            principal = Principal(
+                id=found.owner or str(token_id),
+                kind="user" if found.owner else "api_token",
+                permissions=frozenset(found.permissions),
+                credential_id=str(token_id),
+            )
+            credential = SessionCredential(
+                revocable=RevocableCredential("api_token", str(token_id)), expires_at=expires_at
+            )
+            known = KnownToken(token_id, Authenticated(principal, credential), expires_at, read_at)
+            return known
+        finally:
+            self.api_tokens.done_reading(str(token_id), token_hash, known)
+
+    def _use_due(self, token_id: UUID) -> bool:
+        last = self._recorded.get(token_id)
+        return last is None or time.monotonic() - last >= self.USE_RECORD_INTERVAL
 
     def _note_use(self, token_id: UUID) -> None:
         now = time.monotonic()

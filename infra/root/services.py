@@ -126,9 +126,11 @@ class Services:
         self.hold_expiry = HoldExpiry(self.view_reader, self.bus)
         self.health = Health(self.store, self.runner, log_reachable, self.rate_limiter)
         self.feed.add_listener(self.token_validator.grants.forget_changed)
+        self.feed.add_listener(self.authenticator.api_tokens.forget_changed)
 
     def _committed(self, position: int, saved: list[str]) -> None:
         self.token_validator.grants.forget(saved)
+        self.authenticator.api_tokens.forget(saved)
         if self.commit_announcer is not None:
             self.commit_announcer.announce(position)
         if self.projection_thread is not None:
