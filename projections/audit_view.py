@@ -65,6 +65,8 @@ class AuditView:
 
 
 def redact(payload: dict[str, Any]) -> dict[str, Any]:
+    if "originator_topic" not in payload and REDACTED_FIELDS.isdisjoint(payload):
+        return payload
     return {
         key: "[redacted]" if key in REDACTED_FIELDS else value
         for key, value in payload.items()
@@ -74,9 +76,10 @@ def redact(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _utc_text(moment: datetime) -> str:
     # Fixed-width UTC text sorts as time does, so range filters work on both databases.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times cheaper than strftime; the same text for years 1000-9999.
+    if moment.tzinfo is not None and moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def query_audit(tx: ViewTransaction, where: AuditFilter) -> list[dict[str, Any]]:

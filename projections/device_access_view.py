@@ -38,13 +38,13 @@ class DeviceAccessView:
         if not record.type.startswith("DeviceAccess."):
             return
         kind = record.type.split(".", 1)[1]
-        event = record.event
+        payload = record.payload
         if kind == "Registered":
             tx.execute(
                 f"INSERT INTO {_TABLE}"
                 " (aggregate_id, device_identifier, public_key, known, position)"
                 " VALUES (?, ?, NULL, 0, ?) ON CONFLICT (aggregate_id) DO NOTHING",
-                (record.aggregate_id, event.device_identifier, record.position),
+                (record.aggregate_id, payload["device_identifier"], record.position),
             )
             return
         identifier = record.aggregate_id
@@ -52,7 +52,7 @@ class DeviceAccessView:
             tx.execute(
                 f"UPDATE {_TABLE} SET public_key = ?, known = 0, position = ?"
                 " WHERE aggregate_id = ?",
-                (event.public_key, record.position, identifier),
+                (payload["public_key"], record.position, identifier),
             )
         elif kind == "PublicKeyCleared":
             tx.execute(

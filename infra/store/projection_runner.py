@@ -15,7 +15,8 @@ from projections.view_store import Projection
 
 log = logging.getLogger(__name__)
 
-READ_BATCH = 1000
+# Larger batches while catching up: one commit per batch for all views.
+READ_BATCH = 5000
 
 
 class ProjectionRunner:
@@ -32,23 +33,34 @@ class ProjectionRunner:
         self._applied = threading.Condition()
 
     def apply(self, records: Sequence[LogRecord], only: str | None = None) -> None:
-        """Apply records to every projection exactly once: re-sent positions are skipped."""
+        """Apply records to every projection exactly once: re-sent positions are skipped.
+
+        One transaction for all of them (they share one database): each view's rows and its
+        position commit together. Positions are read inside it, under the projections'
+        locks, since another process (a worker, a rebuild) may have moved them."""
         if not records:
             return
-        for projection in self.projections.values():
-            if only is not None and projection.name != only:
-                continue
-            with self.views.transaction() as tx:
-                self.views.lock(tx, projection.name)
-                positions = self.views.positions(projection.name, tx)
+        names = sorted(n for n in self.projections if only is None or n == only)
+        with self.views.transaction() as tx:
+            # Always in the same order, so that two runners cannot wait on each other.
+            for name in names:
+                self.views.lock(tx, name)
+            stored = self.views.all_positions(tx)
+            applied: dict[str, dict[int, int]] = {}
+            for name in names:
+                projection = self.projections[name]
+                positions = dict(stored.get(name, {}))
+                moved: dict[int, int] = {}
                 for record in records:
                     if record.position <= positions.get(record.partition, 0):
                         continue
                     projection.apply(record, tx)
-                    positions[record.partition] = record.position
-                for partition, position in positions.items():
-                    self.views.save_position(tx, projection.name, partition, position)
-            PROJECTION_POSITION.labels(projection=projection.name).set(max(positions.values()))
+                    positions[record.partition] = moved[record.partition] = record.position
+                for partition, position in moved.items():
+                    self.views.save_position(tx, name, partition, position)
+                applied[name] = positions
+        for name, positions in applied.items():
+            PROJECTION_POSITION.labels(projection=name).set(max(positions.values(), default=0))
         with self._applied:
             self._applied.notify_all()
 
@@ -69,18 +81,25 @@ class ProjectionRunner:
         applied = 0
         head = store.head()
         LOG_HEAD.set(head)
-        start = self.position(only) if only else self.lowest_position()
+        names = [only] if only else list(self.projections)
+        stored = self.views.all_positions()
+        reached = {name: max(stored.get(name, {}).values(), default=0) for name in names}
+        start = min(reached.values(), default=0)
         while True:
-            records = store.read(after=start, limit=READ_BATCH)
+            records = store.read_states(after=start, limit=READ_BATCH)
             if not records:
                 break
             self.apply(records, only=only)
             applied += len(records)
             start = records[-1].position
+            # Every projection is at least here now (re-sent positions are skipped).
+            reached = {name: max(position, start) for name, position in reached.items()}
             if progress is not None:
                 progress(start, max(head, start))
-        for name in self.projections:
-            PROJECTION_LAG.labels(projection=name).set(max(0, head - self.position(name)))
+            if len(records) < READ_BATCH:
+                break
+        for name, position in reached.items():
+            PROJECTION_LAG.labels(projection=name).set(max(0, head - position))
         return applied
 
     def rebuild(

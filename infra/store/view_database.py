@@ -28,27 +28,48 @@ _VERSIONS = (
 )
 
 
-class _SqliteTransaction:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
+class _BatchingTransaction:
+    """Runs a run of the same statement as one `executemany`: a projection applying a batch
+    of events mostly repeats one INSERT or UPDATE. Order is kept: a different statement, a
+    read or the commit sends what is pending first."""
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor.execute(sql, tuple(params))
-
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self._cursor.execute(sql, tuple(params)).fetchall())
-
-
-class _PostgresTransaction:
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        self._sql: str | None = None
+        self._params: list[tuple[Any, ...]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor.execute(_pg(sql), tuple(params))
+        if sql != self._sql:
+            self.flush()
+            self._sql = sql
+        self._params.append(tuple(params))
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self._cursor.execute(_pg(sql), tuple(params))
+        self.flush()
+        self._cursor.execute(self._native(sql), tuple(params))
         return list(self._cursor.fetchall())
+
+    def flush(self) -> None:
+        if self._sql is None:
+            return
+        sql, params = self._native(self._sql), self._params
+        self._sql, self._params = None, []
+        if len(params) == 1:
+            self._cursor.execute(sql, params[0])
+        else:
+            self._cursor.executemany(sql, params)
+
+    def _native(self, sql: str) -> str:
+        return sql
+
+
+class _SqliteTransaction(_BatchingTransaction):
+    pass
+
+
+class _PostgresTransaction(_BatchingTransaction):
+    def _native(self, sql: str) -> str:
+        return _pg(sql)
 
 
 def _pg(sql: str) -> str:
@@ -81,14 +102,18 @@ class ViewDatabase:
                 conn.transaction(),
                 conn.cursor() as pg_cursor,
             ):
-                yield _PostgresTransaction(pg_cursor)
+                pg_tx = _PostgresTransaction(pg_cursor)
+                yield pg_tx
+                pg_tx.flush()
             return
         db = self._sqlite()
         cur = db.cursor()
         # Readers take no write lock: WAL lets them read while the projection writes.
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
-            yield _SqliteTransaction(cur)
+            sqlite_tx = _SqliteTransaction(cur)
+            yield sqlite_tx
+            sqlite_tx.flush()
         except BaseException:
             db.rollback()
             raise
@@ -160,6 +185,17 @@ class ViewDatabase:
             (name,),
         )
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def all_positions(self, tx: ViewTransaction | None = None) -> dict[str, dict[int, int]]:
+        """Every projection's positions by partition, in one read."""
+        if tx is None:
+            with self.transaction(write=False) as own:
+                return self.all_positions(own)
+        found: dict[str, dict[int, int]] = {}
+        rows = tx.fetchall("SELECT projection, log_partition, position FROM projection_positions")
+        for name, partition, position in rows:
+            found.setdefault(str(name), {})[int(partition)] = int(position)
+        return found
 
     def save_position(self, tx: ViewTransaction, name: str, partition: int, position: int) -> None:
         tx.execute(
