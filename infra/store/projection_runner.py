@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from infra.metrics import LOG_HEAD, PROJECTION_LAG, PROJECTION_POSITION
 from infra.store.event_store import EventStore
-from infra.store.view_database import ViewDatabase
+from infra.store.view_database import SecondaryIndexes, ViewDatabase
 from projections.records import LogRecord
 from projections.view_store import Projection
 
@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 # Larger batches while catching up: one commit per batch for all views.
 READ_BATCH = 5000
+# A view this far behind is caught up without its secondary indexes, built once at the head:
+# maintaining them per row costs more than the rows. From position 0, more than a batch.
+DEFER_INDEXES_BEHIND = 50_000
 
 
 class ProjectionRunner:
@@ -31,6 +34,8 @@ class ProjectionRunner:
         for projection in projections:
             views.ensure(projection, may_rebuild=applies)
         self._applied = threading.Condition()
+        # Views whose indexes this runner dropped and has not built again yet.
+        self._unindexed: set[str] = set()
 
     def apply(self, records: Sequence[LogRecord], only: str | None = None) -> None:
         """Apply records to every projection exactly once: re-sent positions are skipped.
@@ -85,6 +90,14 @@ class ProjectionRunner:
         stored = self.views.all_positions()
         reached = {name: max(stored.get(name, {}).values(), default=0) for name in names}
         start = min(reached.values(), default=0)
+        for name, position in reached.items():
+            indexed = isinstance(self.projections[name], SecondaryIndexes)
+            if indexed and name not in self._unindexed and _defers_indexes(position, head):
+                log.info(
+                    "view %s is %s events behind: indexing it at the head", name, head - position
+                )
+                self.views.drop_indexes(self.projections[name])
+                self._unindexed.add(name)
         while True:
             records = store.read_states(after=start, limit=READ_BATCH)
             if not records:
@@ -98,6 +111,11 @@ class ProjectionRunner:
                 progress(start, max(head, start))
             if len(records) < READ_BATCH:
                 break
+        # At the head. A catch-up that failed before it leaves them to the next one that gets
+        # here, or to the next start's `ensure`.
+        for name in sorted(self._unindexed):
+            self.views.build_indexes(self.projections[name])
+            self._unindexed.discard(name)
         for name, position in reached.items():
             PROJECTION_LAG.labels(projection=name).set(max(0, head - position))
         return applied
@@ -122,6 +140,11 @@ class ProjectionRunner:
             with self._applied:
                 # Applied in another process (distributed), no one notifies us: re-check soon.
                 self._applied.wait(timeout=min(remaining, 0.05))
+
+
+def _defers_indexes(position: int, head: int) -> bool:
+    behind = head - position
+    return behind > DEFER_INDEXES_BEHIND or (position == 0 and behind > READ_BATCH)
 
 
 class EmbeddedProjectionThread:

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from psycopg_pool import ConnectionPool
 
@@ -26,6 +26,17 @@ _VERSIONS = (
     "CREATE TABLE IF NOT EXISTS projection_versions ("
     " projection TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 )
+
+
+@runtime_checkable
+class SecondaryIndexes(Protocol):
+    """A view whose indexes serve only its queries, so that a long catch-up may drop them and
+    build them once at the head. `create_statements` must create them too (IF NOT EXISTS):
+    a process that dies in between leaves them to the next start's `ensure`."""
+
+    def index_statements(self) -> list[str]: ...
+
+    def drop_index_statements(self) -> list[str]: ...
 
 
 class _BatchingTransaction:
@@ -93,19 +104,38 @@ class ViewDatabase:
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[ViewTransaction]:
-        if self._pool is not None:
-            # Pipeline mode: statements go out without waiting for each answer, so applying
-            # a batch of events costs a few round trips instead of one per statement.
-            with (
-                self._pool.connection() as conn,
-                conn.pipeline(),
-                conn.transaction(),
-                conn.cursor() as pg_cursor,
-            ):
-                pg_tx = _PostgresTransaction(pg_cursor)
-                yield pg_tx
-                pg_tx.flush()
+        if self._pool is None:
+            with self._sqlite_transaction(write) as sqlite_tx:
+                yield sqlite_tx
             return
+        # Pipeline mode: statements go out without waiting for each answer, so applying
+        # a batch of events costs a few round trips instead of one per statement.
+        with (
+            self._pool.connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+            conn.cursor() as pg_cursor,
+        ):
+            pg_tx = _PostgresTransaction(pg_cursor)
+            yield pg_tx
+            pg_tx.flush()
+
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[ViewTransaction]:
+        """For DDL: on PostgreSQL without pipeline mode. A DROP makes psycopg deallocate the
+        connection's prepared statements, which in a pipeline can race with the statements
+        queued beside it ("prepared statement _pg3_N does not exist" a transaction later)."""
+        if self._pool is None:
+            with self._sqlite_transaction(write=True) as sqlite_tx:
+                yield sqlite_tx
+            return
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as pg_cursor:
+            pg_tx = _PostgresTransaction(pg_cursor)
+            yield pg_tx
+            pg_tx.flush()
+
+    @contextmanager
+    def _sqlite_transaction(self, write: bool) -> Iterator[_SqliteTransaction]:
         db = self._sqlite()
         cur = db.cursor()
         # Readers take no write lock: WAL lets them read while the projection writes.
@@ -136,7 +166,7 @@ class ViewDatabase:
     def ensure(self, projection: Projection, may_rebuild: bool = True) -> bool:
         """Create the view's tables; if they were made by another version of the view, drop
         them and its positions first, so that it is rebuilt from position 0. True if so."""
-        with schema_lock(self._url), self.transaction() as tx:
+        with schema_lock(self._url), self._schema_transaction() as tx:
             self.lock(tx, projection.name)
             rows = tx.fetchall(
                 "SELECT version FROM projection_versions WHERE projection = ?",
@@ -206,10 +236,26 @@ class ViewDatabase:
         )
 
     def reset(self, projection: Projection) -> None:
-        with self.transaction() as tx:
+        with self._schema_transaction() as tx:
             self.lock(tx, projection.name)
             self._drop(tx, projection)
             for statement in projection.create_statements():
+                tx.execute(statement)
+
+    def drop_indexes(self, projection: Projection) -> None:
+        if not isinstance(projection, SecondaryIndexes):
+            return
+        with self._schema_transaction() as tx:
+            self.lock(tx, projection.name)
+            for statement in projection.drop_index_statements():
+                tx.execute(statement)
+
+    def build_indexes(self, projection: Projection) -> None:
+        if not isinstance(projection, SecondaryIndexes):
+            return
+        with self._schema_transaction() as tx:
+            self.lock(tx, projection.name)
+            for statement in projection.index_statements():
                 tx.execute(statement)
 
     def _drop(self, tx: ViewTransaction, projection: Projection) -> None:
