@@ -24,7 +24,7 @@ class RequestAuthenticator:
     def __init__(self, authenticator: TokenAuthenticator) -> None:
         self._authenticator = authenticator
         # One dependency per permission: FastAPI runs a dependency used twice in a route
-        # (the principal, and a body read after it) once per request.
+        # once per request (a route's body is read by JsonBody, which calls it itself).
         self._required: dict[str, Dependency] = {}
 
     async def authenticate(self, request: Request) -> Principal:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from api.auth import RequestAuthenticator
 from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPublicKeyBody
 from api.deviceauth.upload import checked_upload
-from api.json_body import JsonBody
+from api.json_body import JsonBody, Sent
 from api.problem import Problem, problem_responses
 from domain.commands import Command
 from domain.deviceauth.access_list_csv import AccessListRejected
@@ -178,9 +178,9 @@ def deviceauth_router(
     async def set_device_access(
         request: Request,
         deviceIdentifier: str,
-        body: Annotated[SetPublicKeyBody, Depends(public_key_body.dependency())],
-        principal: Updater,
+        sent: Annotated[Sent[SetPublicKeyBody], Depends(public_key_body.dependency())],
     ) -> Response:
+        body, principal = sent
         await bus.execute(
             SetDevicePublicKey(
                 device_identifier=_identifier(deviceIdentifier),

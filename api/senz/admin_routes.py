@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
-from api.json_body import JsonBody
+from api.json_body import JsonBody, Sent
 from api.problem import Problem, problem_responses
-from domain.principals.permissions import Principal
 from domain.thermostats.commands import RegisterThermostat
 from infra.command_bus import CommandBus
 from infra.request_context import command_context
@@ -31,7 +30,6 @@ def thermostat_admin_router(
     bus: CommandBus, natural_keys: NaturalKeys, auth: RequestAuthenticator
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/admin/thermostats", tags=["Users"])
-    ThermostatAdmin = Annotated[Principal, Depends(auth.require("thermostats:create"))]
     new_thermostat = JsonBody(NewThermostat, auth.require("thermostats:create"))
 
     @router.post(
@@ -43,9 +41,9 @@ def thermostat_admin_router(
     )
     async def register_thermostat(
         request: Request,
-        body: Annotated[NewThermostat, Depends(new_thermostat.dependency())],
-        principal: ThermostatAdmin,
+        sent: Annotated[Sent[NewThermostat], Depends(new_thermostat.dependency())],
     ) -> dict[str, str]:
+        body, principal = sent
         owner = await run_in_threadpool(natural_keys.user_by_email, body.owner_email)
         if owner is None:
             raise Problem(400, f"no user {body.owner_email}")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RequestAuthenticator
-from api.json_body import JsonBody
+from api.json_body import JsonBody, Sent
 from api.problem import Problem, problem_responses
 from domain.principals.commands import IssueApiToken, RevokeApiToken
 from domain.principals.permissions import Principal, may_give_to_api_token, parse_permissions
@@ -70,7 +70,6 @@ def _owner(principal: Principal) -> str:
 def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
     router = APIRouter(prefix="/api/v1/tokens", tags=["API tokens"])
     Reader = Annotated[Principal, Depends(auth.require("tokens:read"))]
-    Creator = Annotated[Principal, Depends(auth.require("tokens:create"))]
     Deleter = Annotated[Principal, Depends(auth.require("tokens:delete"))]
     new_token = JsonBody(CreateToken, auth.require("tokens:create"))
 
@@ -97,9 +96,9 @@ def tokens_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator
     )
     async def create_token(
         request: Request,
-        body: Annotated[CreateToken, Depends(new_token.dependency())],
-        principal: Creator,
+        sent: Annotated[Sent[CreateToken], Depends(new_token.dependency())],
     ) -> CreatedToken:
+        body, principal = sent
         owner = _owner(principal)
         try:
             permissions = parse_permissions(body.permissions)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequestAuthenticator
-from api.json_body import JsonBody
+from api.json_body import JsonBody, Sent
 from api.problem import Problem, problem_responses
 from domain.identity.commands import RegisterUser, UpdateAccount
 from domain.principals.permissions import Principal
@@ -65,9 +65,7 @@ class UserChanges(BaseModel):
 
 def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator) -> APIRouter:
     router = APIRouter(prefix="/api/v1/users", tags=["Users"])
-    Admin = Annotated[Principal, Depends(auth.require("users:create"))]
     Auditor = Annotated[Principal, Depends(auth.require("users:read"))]
-    Editor = Annotated[Principal, Depends(auth.require("users:update"))]
     new_user = JsonBody(NewUser, auth.require("users:create"))
     user_changes = JsonBody(UserChanges, auth.require("users:update"))
 
@@ -81,9 +79,9 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
     )
     async def create_user(
         request: Request,
-        body: Annotated[NewUser, Depends(new_user.dependency())],
-        principal: Admin,
+        sent: Annotated[Sent[NewUser], Depends(new_user.dependency())],
     ) -> dict[str, str]:
+        body, principal = sent
         try:
             password_hash = await run_in_threadpool(hash_password, body.password)
         except ValueError as exc:
@@ -120,9 +118,9 @@ def users_router(bus: CommandBus, views: ViewReader, auth: RequestAuthenticator)
     async def change_user(
         request: Request,
         subject: str,
-        body: Annotated[UserChanges, Depends(user_changes.dependency())],
-        principal: Editor,
+        sent: Annotated[Sent[UserChanges], Depends(user_changes.dependency())],
     ) -> Response:
+        body, principal = sent
         password_hash = None
         if body.password is not None:
             try:

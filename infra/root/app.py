@@ -60,6 +60,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # Served by install_api_docs from a Python package: FastAPI's pages load a CDN.
         docs_url=None,
         redoc_url=None,
+        # FastAPI's native OpenTelemetry (nothing here configures OpenTelemetry, and its
+        # auto-configuration would read the environment outside infra/settings.py): off, so
+        # that no request asks for OpenTelemetry's providers. Our metrics are Prometheus'.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
     install_api_docs(app)
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
