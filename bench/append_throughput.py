@@ -47,17 +47,22 @@ def one_per_commit(bus: CommandBus, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def grouped(bus: CommandBus, count: int, concurrency: int) -> float:
-    bus.start()
-    started = time.perf_counter()
-    pending = [command(n, "grouped") for n in range(count)]
-    semaphore = asyncio.Semaphore(concurrency)
+async def grouped(bus: CommandBus, count: int, concurrency: int, round_: str = "grouped") -> float:
+    """`concurrency` clients, each sending its next command when the last is answered.
 
-    async def run(c: SetDevicePublicKey) -> None:
-        async with semaphore:
+    One task per client, not per command: the client's own asyncio work shares the
+    interpreter with the bus, and a task and a semaphore wake-up per command cost it
+    about a fifth of the bus's figure.
+    """
+    bus.start()
+    pending = iter([command(n, round_) for n in range(count)])
+
+    async def client() -> None:
+        for c in pending:
             await bus.execute(c)
 
-    await asyncio.gather(*(run(c) for c in pending))
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     bus.stop()
     return elapsed

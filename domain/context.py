@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,9 @@ class CommandContext:
     causation_id: str | None = None
 
     def as_metadata(self) -> dict[str, str | None]:
-        return asdict(self)
+        # The fields in their order, as asdict gives them; every value is immutable, so
+        # asdict's recursive copy (a few µs on every event) buys nothing.
+        return dict(vars(self))
 
 
 SYSTEM = CommandContext(actor_id="system", actor_kind="system")

@@ -2,20 +2,22 @@
 
 Commands that queue up while a transaction commits are decided one after another
 against a shared in-memory view of their aggregates and then saved in one
-transaction (one fsync for the lot). The batch takes its aggregates from the
-repository's cache and confirms with one read that none has moved on (otherwise it
-decides again on what the store holds), so a decision is never made on a stale state.
+transaction (one fsync for the lot). The batch takes its aggregates from the bus's
+own newest copies or the repository's cache and confirms with one read that none has
+moved on (otherwise it decides again on what the store holds), so a decision is never
+made on a stale state (infra/command_batch.py).
 Each command is still decided against the version of each aggregate it read; if
 another writer got there first, the append fails and the batch falls back to
 deciding each command alone, with retries, so a conflict never loses an update.
-Answers go out after the commit, one callback per caller's event loop.
+The events are appended in eventsourcing's stored format by our own append path
+(infra/store/event_appender.py). Answers go out after the commit, one callback per
+caller's event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import queue
 import random
@@ -25,22 +27,22 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.commands import Command, Handler
 from domain.errors import ConcurrencyConflict
+from infra.command_batch import Batch, CommandScope, NewestAggregates
 from infra.metrics import APPEND_LATENCY, BATCH_SIZE, COMMANDS, EVENTS
+from infra.store.aggregate_copies import copy_aggregate
+from infra.store.event_appender import EventAppender
 from infra.store.event_store import HublineApplication
-from infra.store.newest_versions import newest_versions
 from infra.store.snapshots import Snapshotter
+from projections.records import LogRecord
 
 log = logging.getLogger(__name__)
-A = TypeVar("A", bound=Aggregate)
 
 _ALONE_ATTEMPTS = 10
 _REFUSED = object()  # a handler raised; its future already holds the error
@@ -61,145 +63,28 @@ class _Pending:
     outcome: tuple[bool, Any] | None = None
 
 
-class _Batch:
-    """Aggregates loaded or created by the commands of one batch, in their newest state.
-
-    A speculative batch takes aggregates from the repository's cache (and takes an id
-    that is not cached for one with no events) without reading the store; before it is
-    saved or answered, one read confirms that each was the newest (outdated). Otherwise
-    each first load reads the store, as repository.get does.
-    """
-
-    def __init__(
-        self,
-        app: HublineApplication,
-        *,
-        speculative: bool = False,
-        fresh: Mapping[UUID, Aggregate | None] | None = None,
-    ) -> None:
-        self._app = app
-        self._speculative = speculative and app.repository.cache is not None
-        self.aggregates: dict[UUID, Aggregate | None] = dict(fresh or {})
-        # Speculative loads: the version each was taken at (0: taken as not existing).
-        self._assumed: dict[UUID, int] = {}
-
-    def load(self, aggregate_id: UUID) -> Aggregate | None:
-        if aggregate_id not in self.aggregates:
-            if self._speculative:
-                found = self._cached_copy(aggregate_id)
-                # A second load (after a failed command) keeps the first version: the
-                # commands decided before it read that one.
-                self._assumed.setdefault(aggregate_id, 0 if found is None else found.version)
-                self.aggregates[aggregate_id] = found
-            else:
-                self.aggregates[aggregate_id] = _read(self._app, aggregate_id)
-        return self.aggregates[aggregate_id]
-
-    def _cached_copy(self, aggregate_id: UUID) -> Aggregate | None:
-        repository = self._app.repository
-        assert repository.cache is not None
-        # Another thread's repository.get fast-forwards the cached instance in place
-        # under this lock; copying under it never sees one half-applied.
-        lock = repository._use_fastforward_lock(aggregate_id)
-        try:
-            with lock:
-                try:
-                    cached: object = repository.cache.get(aggregate_id)
-                except KeyError:
-                    return None
-                return copy.deepcopy(cached) if isinstance(cached, Aggregate) else None
-        finally:
-            repository._disuse_fastforward_lock(aggregate_id)
-
-    def outdated(self) -> dict[UUID, Aggregate | None]:
-        """Aggregates this batch took at an older version than the store's, read afresh."""
-        newest = newest_versions(self._app, list(self._assumed))
-        return {
-            aggregate_id: _read(self._app, aggregate_id)
-            for aggregate_id, version in self._assumed.items()
-            if newest.get(aggregate_id, 0) != version
-        }
-
-    def forget(self, aggregate_ids: list[UUID]) -> None:
-        """Drop aggregates a failed command may have changed; the next load reads them anew."""
-        for aggregate_id in aggregate_ids:
-            self.aggregates.pop(aggregate_id, None)
-
-    def changed(self) -> list[Aggregate]:
-        return [a for a in self.aggregates.values() if a is not None and a._pending_events]
-
-    def remember(self, saved: list[Aggregate]) -> None:
-        """Cache the saved aggregates, so that the next batch starts from them."""
-        cache = self._app.repository.cache
-        if cache is not None:
-            for aggregate in saved:
-                cache.put(aggregate.id, aggregate)
-
-
-def _read(app: HublineApplication, aggregate_id: UUID) -> Aggregate | None:
-    try:
-        found: object = app.repository.get(aggregate_id)  # a deep copy of the cached one
-    except AggregateNotFoundError:
-        return None
-    assert isinstance(found, Aggregate)
-    return found
-
-
-class _CommandScope:
-    """One command's view, merged into the batch only if the command succeeds.
-
-    An aggregate no earlier command of the batch changed is lent as it is (no copy); if
-    the command fails, the batch forgets it and loads it again when next asked. One that
-    already holds the batch's pending events is copied, so a failure cannot undo them.
-    """
-
-    def __init__(self, batch: _Batch) -> None:
-        self._batch = batch
-        self._touched: dict[UUID, Aggregate] = {}
-        self._lent: list[UUID] = []
-
-    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        if aggregate_id in self._touched:
-            found: Aggregate | None = self._touched[aggregate_id]
-        else:
-            shared = self._batch.load(aggregate_id)
-            if shared is None:
-                return None
-            if shared._pending_events:
-                found = copy.deepcopy(shared)
-            else:
-                found = shared
-                self._lent.append(aggregate_id)
-            self._touched[aggregate_id] = found
-        if not isinstance(found, cls):
-            return None
-        return found
-
-    def add(self, aggregate: Aggregate) -> None:
-        self._touched[aggregate.id] = aggregate
-
-    def merge(self) -> None:
-        self._batch.aggregates.update(self._touched)
-
-    def discard(self) -> None:
-        self._batch.forget(self._lent)
-
-
 class CommandBus:
     def __init__(
         self,
         app: HublineApplication,
         handlers: Mapping[type[Command], Handler],
         max_batch_size: int = 500,
-        on_commit: Callable[[int, list[str]], None] | None = None,
+        on_commit: Callable[[int, list[str], list[LogRecord]], None] | None = None,
     ) -> None:
         self._app = app
+        self._appender = EventAppender(app)
+        # Without an aggregate cache, every batch reads its aggregates from the store.
+        cache = app.repository.cache
+        self._newest = (
+            None if cache is None else NewestAggregates(getattr(cache, "maxsize", None) or 10_000)
+        )
         self._snapshots = Snapshotter(app)
         self._handlers = dict(handlers)
         self._max_batch_size = max_batch_size
-        # Told the log position and the ids of the aggregates saved, before any of the
-        # commands is answered, so that what it updates is current for the next request.
-        self._on_commit = on_commit or (lambda position, saved: None)
+        # Told the log position, the ids of the aggregates saved and the records of the
+        # events stored (in log order) before any of the commands is answered, so that what
+        # it updates is current for the next request. It runs on the bus thread: keep it short.
+        self._on_commit = on_commit or (lambda position, saved, records: None)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Guards _thread against enqueueing: nothing is queued once stop has begun.
@@ -292,14 +177,14 @@ class CommandBus:
 
     def _process(self, batch: list[_Pending]) -> None:
         BATCH_SIZE.observe(len(batch))
-        shared = _Batch(self._app, speculative=True)
+        shared = Batch(self._app, self._newest, speculative=True)
         decided = self._decide_all(batch, shared)
         outdated = shared.outdated()
         if outdated:
             # Decided on something older than the store: decide again on what it holds now.
             for pending in batch:
                 pending.outcome = None
-            shared = _Batch(self._app, fresh=outdated)
+            shared = Batch(self._app, self._newest, fresh=outdated)
             decided = self._decide_all(batch, shared)
         if not decided:
             return
@@ -311,20 +196,20 @@ class CommandBus:
             for pending, _ in decided:
                 self._decide_alone(pending)
             return
-        shared.remember(changed)
+        shared.remember()
         for pending, result in decided:
             self._succeed(pending, result)
 
-    def _decide_all(self, batch: list[_Pending], shared: _Batch) -> list[tuple[_Pending, Any]]:
+    def _decide_all(self, batch: list[_Pending], shared: Batch) -> list[tuple[_Pending, Any]]:
         return [
             (pending, result)
             for pending in batch
             if (result := self._decide(pending, shared)) is not _REFUSED
         ]
 
-    def _decide(self, pending: _Pending, shared: _Batch) -> Any:
+    def _decide(self, pending: _Pending, shared: Batch) -> Any:
         """Run the handler in its own scope; merge that into the batch only if it succeeds."""
-        scope = _CommandScope(shared)
+        scope = CommandScope(shared)
         try:
             result = self._handler_for(pending.command)(pending.command, scope)
         except Exception as exc:
@@ -339,7 +224,7 @@ class CommandBus:
             if attempt:
                 # Jittered backoff, so that racing writers stop colliding in lockstep.
                 time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-            shared = _Batch(self._app)
+            shared = Batch(self._app, self._newest)
             result = self._decide(pending, shared)
             if result is _REFUSED:
                 return
@@ -348,7 +233,7 @@ class CommandBus:
                 self._save(changed)
             except IntegrityError:
                 continue
-            shared.remember(changed)
+            shared.remember()
             self._succeed(pending, result)
             return
         self._fail(
@@ -360,16 +245,16 @@ class CommandBus:
         if not aggregates:
             return
         started = time.perf_counter()
-        recordings = self._app.save(*aggregates)
+        records = self._appender.append(aggregates)
         APPEND_LATENCY.observe(time.perf_counter() - started)
-        self._snapshots.after_save(aggregates, recordings)
-        for event_type, count in Counter(
-            type(r.domain_event).__qualname__ for r in recordings
-        ).items():
+        if not records:
+            return
+        self._snapshots.after_save(aggregates, records)
+        for event_type, count in Counter(r.type for r in records).items():
             EVENTS.labels(type=event_type).inc(count)
-        position = max((r.notification.id for r in recordings), default=0)
-        if position:
-            self._on_commit(position, [str(a.id) for a in aggregates])
+        # Each saved aggregate has events, in the order of `aggregates`.
+        saved = list(dict.fromkeys(r.aggregate_id for r in records))
+        self._on_commit(records[-1].position, saved, records)
 
     def _handler_for(self, command: Command) -> Handler:
         try:
@@ -380,10 +265,10 @@ class CommandBus:
     @staticmethod
     def _succeed(pending: _Pending, result: Any) -> None:
         if pending.outcome is None:
-            # A saved aggregate now lives in the repository's cache (_Batch.remember),
-            # where a load fast-forwards it in place: the caller gets its own copy.
+            # A saved aggregate is kept as the bus's newest copy (Batch.remember), which
+            # the next batch starts from: the caller gets its own copy.
             if isinstance(result, Aggregate):
-                result = copy.deepcopy(result)
+                result = copy_aggregate(result)
             pending.outcome = (True, result)
 
     @staticmethod

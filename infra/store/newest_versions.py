@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.store.event_store import HublineApplication
@@ -23,25 +24,25 @@ def newest_versions(app: HublineApplication, aggregate_ids: Collection[UUID]) ->
     recorder: Any = app.recorder
     table = recorder.events_table_name
     if isinstance(recorder, SQLiteAggregateRecorder):
-        ids = [i.hex for i in aggregate_ids]
+        # Stored as 32 hex digits: matched back by text, without parsing a UUID per row.
+        by_hex = {i.hex: i for i in aggregate_ids}
+        ids = list(by_hex)
         newest: dict[UUID, int] = {}
         with recorder.datastore.transaction(commit=False) as cursor:
             for start in range(0, len(ids), _SQLITE_CHUNK):
                 chunk = ids[start : start + _SQLITE_CHUNK]
                 cursor.execute(
-                    f"SELECT originator_id, MAX(originator_version) AS version FROM {table} "
+                    f"SELECT originator_id, MAX(originator_version) FROM {table} "
                     f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
                     "GROUP BY originator_id",
                     chunk,
                 )
-                newest.update(
-                    (UUID(r["originator_id"]), int(r["version"])) for r in cursor.fetchall()
-                )
+                newest.update((by_hex[i], v) for i, v in cursor.fetchall())
         return newest
     statement = SQL(
-        "SELECT originator_id, MAX(originator_version) AS version FROM {schema}.{table} "
+        "SELECT originator_id, MAX(originator_version) FROM {schema}.{table} "
         "WHERE originator_id = ANY(%s) GROUP BY originator_id"
     ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(table))
-    with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
-        cursor.execute(statement, [list(aggregate_ids)])
-        return {UUID(str(r["originator_id"])): int(r["version"]) for r in cursor.fetchall()}
+    with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(statement, [list(aggregate_ids)], prepare=True)
+        return {i if isinstance(i, UUID) else UUID(str(i)): int(v) for i, v in cursor.fetchall()}

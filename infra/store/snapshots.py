@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
 
 from infra.store.event_store import HublineApplication
+from projections.records import LogRecord
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,15 @@ class Snapshotter:
         self._interval = interval
         self._unfaithful: set[type[Aggregate]] = set()
 
-    def after_save(
-        self, aggregates: Sequence[Aggregate], recordings: Sequence[Recording[Any]]
-    ) -> None:
+    def after_save(self, aggregates: Sequence[Aggregate], saved: Sequence[LogRecord]) -> None:
+        """Snapshot each aggregate whose saved events passed a multiple of the interval."""
         if self._app.snapshots is None or self._interval <= 0:
             return
-        due = {
-            r.domain_event.originator_id
-            for r in recordings
-            if r.domain_event.originator_version % self._interval == 0
-        }
+        due = {r.aggregate_id for r in saved if r.version % self._interval == 0}
+        if not due:
+            return
         for aggregate in aggregates:
-            if aggregate.id in due and type(aggregate) not in self._unfaithful:
+            if str(aggregate.id) in due and type(aggregate) not in self._unfaithful:
                 try:
                     self._take(aggregate)
                 except Exception:

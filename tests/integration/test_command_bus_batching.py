@@ -161,3 +161,46 @@ def test_a_command_run_without_the_bus_thread_is_answered(deployment: dict[str, 
         assert store.app.repository.get(device_access_id("DIRECT")).public_key == "k"
     finally:
         store.close()
+
+
+async def test_readers_see_each_commit_while_the_bus_decides_on_its_own_copies(
+    deployment: dict[str, str],
+) -> None:
+    async with running_hub(deployment) as hub:
+        await hub.bus.execute(set_key("reader", "a"))
+        seen = hub.aggregates.get(DeviceAccess, device_access_id("READER"))
+        assert seen is not None and seen.public_key == "a"
+        seen.public_key = "changed by a reader"  # a reader's copy is its own
+        await hub.bus.execute(set_key("reader", "b"))
+        await hub.bus.execute(set_key("reader", "b"))  # no change: decided on the bus's copy
+        seen = hub.aggregates.get(DeviceAccess, device_access_id("READER"))
+        assert seen is not None and (seen.public_key, seen.version) == ("b", 3)
+
+
+def test_on_commit_is_told_the_records_of_each_commit_in_log_order(
+    deployment: dict[str, str],
+) -> None:
+    store = EventStore(settings_for(deployment))
+    told: list[tuple[int, list[str], list[Any]]] = []
+    bus = CommandBus(
+        store.app,
+        HANDLERS,
+        on_commit=lambda position, saved, records: told.append((position, saved, records)),
+    )
+    try:
+        head = store.head()
+        bus.execute_now(set_key("told-1", "k"))
+        bus.execute_now(UploadAccessList(rows=(("told-1", "k2"), ("told-2", "k")), context=CONTEXT))
+        records = [r for _, _, batch in told for r in batch]
+        assert [position for position, _, _ in told] == [batch[-1].position for *_, batch in told]
+        assert told[1][1] == [str(device_access_id("TOLD-1")), str(device_access_id("TOLD-2"))]
+        stored = store.read(head)
+        assert [
+            (r.position, r.aggregate_id, r.version, r.type, r.timestamp, r.payload) for r in records
+        ] == [
+            (r.position, r.aggregate_id, r.version, r.type, r.timestamp, r.payload) for r in stored
+        ]
+        assert [type(r.event) for r in records] == [type(r.event) for r in stored]
+        assert [r.payload for r in records] == [r.payload for r in store.read_states(head)]
+    finally:
+        store.close()
