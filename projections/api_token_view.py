@@ -5,13 +5,14 @@ The "v2" in its name predates view versions; a change to its tables now raises `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from projections.records import LogRecord
-from projections.view_store import ViewTransaction
+from projections.view_store import ViewTransaction, apply_by_aggregate
 
 _TABLE = "view_api_tokens_v2"
 
@@ -42,6 +43,10 @@ class ApiTokenView:
 
     def drop_statements(self) -> list[str]:
         return [f"DROP TABLE IF EXISTS {_TABLE}"]
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        mine = [r for r in records if r.type.startswith("ApiToken.")]
+        apply_by_aggregate(self.apply, mine, tx)
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
         if record.type == "ApiToken.Issued":

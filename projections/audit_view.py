@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,22 +62,34 @@ class AuditView:
         return [f"DROP INDEX IF EXISTS {_TABLE}_{name}" for name in _INDEXES]
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
-        meta = record.meta
-        tx.execute(
-            f"INSERT INTO {_TABLE} (position, recorded_at, event_type, aggregate_id,"
-            " aggregate_version, actor_id, actor_kind, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (position) DO NOTHING",
-            (
-                record.position,
-                _utc_text(record.timestamp),
-                record.type,
-                record.aggregate_id,
-                record.version,
-                meta.get("actor_id"),
-                meta.get("actor_kind"),
-                orjson.dumps(redact(record.payload)).decode(),
-            ),
-        )
+        tx.execute(_INSERT, _row(record))
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        tx.executemany(_INSERT, [_row(record) for record in records])
+
+
+_INSERT = (
+    f"INSERT INTO {_TABLE} (position, recorded_at, event_type, aggregate_id,"
+    " aggregate_version, actor_id, actor_kind, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (position) DO NOTHING"
+)
+
+
+def _row(record: LogRecord) -> tuple[Any, ...]:
+    payload = record.payload
+    meta = payload.get("meta")
+    if not isinstance(meta, dict):
+        meta = {}
+    return (
+        record.position,
+        _utc_text(record.timestamp),
+        record.type,
+        record.aggregate_id,
+        record.version,
+        meta.get("actor_id"),
+        meta.get("actor_kind"),
+        orjson.dumps(redact(payload)).decode(),
+    )
 
 
 def redact(payload: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from projections.records import LogRecord
-from projections.view_store import ViewTransaction
+from projections.view_store import ViewTransaction, apply_by_aggregate
 
 _TABLE = "view_device_access"
 
@@ -33,6 +34,10 @@ class DeviceAccessView:
 
     def drop_statements(self) -> list[str]:
         return [f"DROP TABLE IF EXISTS {_TABLE}"]
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        mine = [r for r in records if r.type.startswith("DeviceAccess.")]
+        apply_by_aggregate(self.apply, mine, tx)
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
         if not record.type.startswith("DeviceAccess."):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from projections.records import LogRecord
-from projections.view_store import ViewTransaction
+from projections.view_store import ViewTransaction, apply_by_aggregate
 
 _TABLE = "view_thermostats"
 # The live device sessions behind `online`: a thermostat is online while it has one.
@@ -53,6 +54,10 @@ class ThermostatView:
 
     def drop_statements(self) -> list[str]:
         return [f"DROP TABLE IF EXISTS {_TABLE}", f"DROP TABLE IF EXISTS {_SESSIONS}"]
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        mine = [r for r in records if r.type.startswith("Thermostat.")]
+        apply_by_aggregate(self.apply, mine, tx)
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
         payload = record.payload

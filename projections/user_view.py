@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from projections.records import LogRecord
-from projections.view_store import ViewTransaction
+from projections.view_store import ViewTransaction, apply_by_aggregate
 
 _TABLE = "view_users"
 
@@ -38,6 +39,10 @@ class UserView:
 
     def drop_statements(self) -> list[str]:
         return [f"DROP TABLE IF EXISTS {_TABLE}"]
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        mine = [r for r in records if r.type.startswith("User.")]
+        apply_by_aggregate(self.apply, mine, tx)
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
         payload = record.payload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
@@ -18,8 +18,11 @@ from eventsourcing.persistence import (
     Notification,
     UUIDAsHex,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, resolve_topic
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
 
 from infra.settings import Settings
 from infra.store.schema_lock import schema_lock
@@ -120,25 +123,45 @@ class EventStore:
     def read_states(self, after: int, limit: int = 500) -> list[LogRecord]:
         """The log for readers of the stored state only (the views): no domain event objects
         (`event` is None), which is most of a rebuild's decoding time."""
+        rows = self._read_rows(after, limit)
+        return [record_from_state(p, o, v, t, s) for p, o, v, t, s in rows]
+
+    def _read_rows(self, after: int, limit: int) -> list[tuple[int, str, int, str, bytes]]:
+        """(position, dashed originator id, version, topic, state) after `after`: plain rows,
+        since eventsourcing's Notification objects and the originator id's round trip through
+        UUID cost more than the rest of the read."""
         recorder: ApplicationRecorder = self.app.recorder
         if isinstance(recorder, SQLiteApplicationRecorder):
-            # Plain rows: eventsourcing's Notification objects and the originator id's
-            # round trip through UUID cost more than the rest of the read.
             with recorder.datastore.transaction(commit=False) as cursor:
                 cursor.execute(
                     "SELECT rowid, originator_id, originator_version, topic, state"
                     f" FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
                     (after, limit),
                 )
-                return [
-                    record_from_state(position, _dashed(originator_id), version, topic, state)
-                    for position, originator_id, version, topic, state in cursor.fetchall()
-                ]
+                return [(p, _dashed(o), v, t, s) for p, o, v, t, s in cursor.fetchall()]
+        if isinstance(recorder, PostgresApplicationRecorder):
+            # The same query as eventsourcing's select_notifications, so the same order and
+            # visibility; the id as text from the server.
+            query = SQL(
+                "SELECT notification_id, originator_id::text, originator_version, topic, state"
+                " FROM {schema}.{table} WHERE notification_id > %s"
+                " ORDER BY notification_id LIMIT %s"
+            ).format(
+                schema=Identifier(recorder.datastore.schema),
+                table=Identifier(recorder.events_table_name),
+            )
+            with (
+                recorder.datastore.get_connection() as conn,
+                conn.transaction(force_rollback=True),
+                conn.cursor(row_factory=tuple_row) as pg_cursor,
+            ):
+                pg_cursor.execute(query, (after, limit), prepare=True)
+                return [(p, o, v, t, bytes(s)) for p, o, v, t, s in pg_cursor.fetchall()]
         notifications = recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
         return [
-            record_from_state(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
             for n in notifications
         ]
 
@@ -166,28 +189,38 @@ def record_from_event(position: int, event: Any, topic: str, partition: int = 0)
 
 
 def record_from_state(
-    position: int, originator_id: UUID | str, version: int, topic: str, stored: bytes
+    position: int,
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    stored: bytes,
+    event: Any = None,
+    partition: int = 0,
 ) -> LogRecord:
     """The record `record_from_event` makes, read straight from the stored JSON: the same
-    payload (UUIDs as dashed text, datetimes as ISO text, as orjson writes them)."""
+    payload (UUIDs as dashed text, datetimes as ISO text, as orjson writes them). `event`:
+    the domain event, when the caller (the append) holds it."""
     state: dict[str, Any] = orjson.loads(stored)
-    _upcast(topic, state)
+    kind = _KINDS.get(topic) or _kind(topic)
+    if "class_version" in state or kind.class_version != 1:
+        _upcast(topic, state)
     if stored.count(b'"_type_"') == 1:
         # The timestamp is the one typed value (an escaped "_type_" in a string can't match).
-        state["timestamp"] = state["timestamp"]["_data_"]
+        timestamp = state.pop("timestamp")["_data_"]
     else:
         for key, value in state.items():
             if isinstance(value, dict | list):
                 state[key] = _json_ready(value)
-    timestamp = state.pop("timestamp")
+        timestamp = state.pop("timestamp")
     return LogRecord(
-        position=position,
-        aggregate_id=str(originator_id),
-        version=version,
-        type=topic.rsplit(":", 1)[-1],
-        timestamp=datetime.fromisoformat(timestamp),
-        event=None,
-        payload=state,
+        position,
+        originator_id if type(originator_id) is str else str(originator_id),
+        version,
+        kind.short_type,
+        datetime.fromisoformat(timestamp),
+        event,
+        state,
+        partition,
     )
 
 
@@ -199,19 +232,30 @@ def _dashed(stored_id: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-_CLASS_VERSIONS: dict[str, tuple[type, int]] = {}
+class _Kind(NamedTuple):
+    """What a record needs of its event class, found once per topic."""
+
+    short_type: str
+    cls: type
+    class_version: int
+
+
+_KINDS: dict[str, _Kind] = {}
+
+
+def _kind(topic: str) -> _Kind:
+    cls = resolve_topic(topic)
+    kind = _Kind(topic.rsplit(":", 1)[-1], cls, int(getattr(cls, "class_version", 1)))
+    _KINDS[topic] = kind
+    return kind
 
 
 def _upcast(topic: str, state: dict[str, Any]) -> None:
     # As eventsourcing's mapper does before it builds the event object.
-    known = _CLASS_VERSIONS.get(topic)
-    if known is None:
-        cls = resolve_topic(topic)
-        known = _CLASS_VERSIONS[topic] = (cls, int(getattr(cls, "class_version", 1)))
-    cls, class_version = known
+    kind = _KINDS.get(topic) or _kind(topic)
     from_version = state.pop("class_version", 1)
-    while from_version < class_version:
-        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+    while from_version < kind.class_version:
+        getattr(kind.cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
 
 

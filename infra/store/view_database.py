@@ -55,6 +55,11 @@ class _BatchingTransaction:
             self._sql = sql
         self._params.append(tuple(params))
 
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        self.flush()
+        if params:
+            self._cursor.executemany(self._native(sql), params)
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()
         self._cursor.execute(self._native(sql), tuple(params))
@@ -191,8 +196,7 @@ class ViewDatabase:
                     projection.version,
                 )
                 self._drop(tx, projection)
-            for statement in projection.create_statements():
-                tx.execute(statement)
+            self._create(tx, projection)
             tx.execute(
                 "INSERT INTO projection_versions (projection, version) VALUES (?, ?)"
                 " ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
@@ -239,8 +243,7 @@ class ViewDatabase:
         with self._schema_transaction() as tx:
             self.lock(tx, projection.name)
             self._drop(tx, projection)
-            for statement in projection.create_statements():
-                tx.execute(statement)
+            self._create(tx, projection)
 
     def drop_indexes(self, projection: Projection) -> None:
         if not isinstance(projection, SecondaryIndexes):
@@ -257,6 +260,14 @@ class ViewDatabase:
             self.lock(tx, projection.name)
             for statement in projection.index_statements():
                 tx.execute(statement)
+
+    def _create(self, tx: ViewTransaction, projection: Projection) -> None:
+        for statement in projection.create_statements():
+            if self._pool is None:
+                # On SQLite only an INTEGER PRIMARY KEY (64 bits there) is the table's rowid;
+                # a BIGINT one is a second B-tree beside it, written on every insert.
+                statement = statement.replace(" BIGINT PRIMARY KEY", " INTEGER PRIMARY KEY")
+            tx.execute(statement)
 
     def _drop(self, tx: ViewTransaction, projection: Projection) -> None:
         for statement in projection.drop_statements():

@@ -3,6 +3,8 @@ head; whatever interrupts it, the indexes come back (the next catch-up, or the n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from domain.context import CommandContext
@@ -45,6 +47,11 @@ class WatchedAudit(AuditView):
         super().apply(record, tx)
         self.seen |= _indexes(tx, self.postgres)
         self.queried = len(query_audit(tx, AuditFilter(aggregate_id=record.aggregate_id)))
+
+    def apply_batch(self, records: Sequence[LogRecord], tx: ViewTransaction) -> None:
+        # One record at a time, so that each is watched.
+        for record in records:
+            self.apply(record, tx)
 
 
 def test_a_rebuild_from_zero_defers_the_audit_indexes_and_they_exist_again(
