@@ -31,13 +31,15 @@ _UNAUTHORIZED = 4401
 class _Ending:
     """Set when the session's credential is revoked or expires; the session then closes."""
 
-    def __init__(self) -> None:
+    def __init__(self, subscriber: Subscriber) -> None:
         self.reason = ""
         self.event = asyncio.Event()
+        self._subscriber = subscriber
 
     async def end(self, reason: str) -> None:
         self.reason = reason
         self.event.set()
+        self._subscriber.wake()
 
 
 def event_gateway(
@@ -62,7 +64,7 @@ def event_gateway(
         fanout.subscribe(subscriber)
         await websocket.accept()
         OPEN_CONNECTIONS.labels(gateway="events").inc()
-        ending = _Ending()
+        ending = _Ending(subscriber)
         session = sessions.open(authenticated.credential, ending.end)
         try:
             delivered = 0
@@ -108,35 +110,28 @@ async def _serve(
     websocket: WebSocket, subscriber: Subscriber, delivered: int, ending: _Ending
 ) -> None:
     receiver = asyncio.create_task(_receive(websocket))
-    ended = asyncio.create_task(ending.event.wait())
+    receiver.add_done_callback(lambda _: subscriber.wake())
     try:
         while True:
-            getter = asyncio.create_task(subscriber.queue.get())
-            overflow = asyncio.create_task(subscriber.overflowed.wait())
-            done, _ = await asyncio.wait(
-                {getter, receiver, overflow, ended}, return_when=asyncio.FIRST_COMPLETED
-            )
-            if getter not in done:
-                getter.cancel()
-            if overflow not in done:
-                overflow.cancel()
-            if ended in done:
+            await subscriber.wait()
+            if ending.event.is_set():
                 await websocket.close(code=_UNAUTHORIZED, reason=f"Unauthorized: {ending.reason}")
                 return
-            if receiver in done:
+            if receiver.done():
                 receiver.result()
                 return
-            if overflow in done:
+            if subscriber.overflowed:
                 await websocket.close(
                     code=_SLOW_CONSUMER, reason="client too slow; reconnect with ?after="
                 )
                 return
-            item = getter.result()
+            if not subscriber.pending:
+                continue
+            item = subscriber.pending.popleft()
             if item.position <= delivered:
                 continue
             await websocket.send_text(item.text)
     finally:
-        ended.cancel()
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await receiver

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -36,22 +37,46 @@ def outgoing_for(records: Sequence[LogRecord]) -> list[Outgoing]:
 
 
 class Subscriber:
-    """One connection's bounded queue; a client that falls too far behind is told to resume."""
+    """One connection's bounded queue; a client that falls too far behind is told to resume.
+
+    Its session sleeps on one future that whatever it must act on resolves (an item, an
+    overflow, the session ending, the client's side closing), so a delivery costs no
+    task of its own.
+    """
 
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self.overflowed = asyncio.Event()
+        self.pending: deque[Outgoing] = deque()
+        self.overflowed = False
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, batch: Sequence[Outgoing]) -> None:
+        added = False
         for item in batch:
             if not self.principal.may(item.required_permission):
                 continue
-            try:
-                self.queue.put_nowait(item)
-            except asyncio.QueueFull:
-                self.overflowed.set()
-                return
+            if len(self.pending) >= QUEUE_LIMIT:
+                self.overflowed = True
+                break
+            self.pending.append(item)
+            added = True
+        if added or self.overflowed:
+            self.wake()
+
+    def wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until there is something to send or to act on (or `wake` was called)."""
+        if self.pending or self.overflowed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
 
 class NotificationFanout:

@@ -63,12 +63,27 @@ class LogFeed:
 
 
 class EmbeddedLogFeed(LogFeed):
-    def __init__(self, store: EventStore) -> None:
+    """Publishes what this process commits as the bus hands it over, without reading it
+    back; reads the store only for what that cannot cover.
+
+    A commit's records come straight from the bus thread (`committed`) and are published
+    on the event loop when they follow the last position published. Anything else (a gap:
+    another writer such as the CLI, a sequence number PostgreSQL skipped, commits made
+    while the reader was starting or reading) wakes the reader, which reads the store from
+    the last position published; the one-second timer catches writers that wake nobody. So
+    a position is never skipped nor published twice, and always in log order.
+    """
+
+    def __init__(self, store: EventStore, recheck_seconds: float = 1.0) -> None:
         super().__init__()
         self._store = store
+        self._recheck_seconds = recheck_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken = asyncio.Event()
         self.position = 0
+        # Only touched on the event loop: a store read is on its way (or the reader has not
+        # started yet), so handed records wait for it rather than race it.
+        self._reading = True
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -79,9 +94,33 @@ class EmbeddedLogFeed(LogFeed):
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._woken.set)
 
+    def committed(self, records: Sequence[LogRecord]) -> None:
+        """Called from the bus thread after a commit with its records, in log order."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._take, records)
+
+    def _take(self, records: Sequence[LogRecord]) -> None:
+        if self.stopping:
+            return
+        if self._reading:
+            self._woken.set()  # the reader reads on from where it gets to
+            return
+        fresh = [r for r in records if r.position > self.position]
+        following = 0
+        for record in fresh:
+            if record.position != self.position + following + 1:
+                break
+            following += 1
+        if following:
+            self.position = fresh[following - 1].position
+            self.publish(fresh[:following])
+        if following < len(fresh):
+            self._woken.set()  # a gap before the rest: the store has what lies between
+
     async def _run(self) -> None:
         while not self.stopping:
             self._woken.clear()
+            self._reading = True
             try:
                 records = await asyncio.to_thread(self._store.read, self.position, 1000)
             except Exception:
@@ -92,8 +131,9 @@ class EmbeddedLogFeed(LogFeed):
                 self.position = records[-1].position
                 self.publish(records)
                 continue
-            # Commits in this process wake us at once; other writers (the CLI) are
-            # picked up by the timeout.
+            self._reading = False
+            # Commits in this process are handed over (or wake us) at once; other writers
+            # (the CLI) are picked up by the timeout.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
+                async with asyncio.timeout(self._recheck_seconds):
                     await self._woken.wait()
