@@ -22,6 +22,7 @@ their own.
 from __future__ import annotations
 
 import argparse
+import atexit
 import shutil
 import sqlite3
 import tempfile
@@ -36,8 +37,9 @@ import orjson
 import psycopg
 
 from bench.bare_app import running_bare_app
-from bench.deviceauth_writes import WrkFigures, drive, public_key_pool, wrk_available
+from bench.deviceauth_writes import drive, public_key_pool
 from bench.stored_event_rows import stored_event_rows
+from bench.wrk_runs import WrkFigures, wrk_available
 
 SECONDS = 5.0
 # The store's POSTGRES_LOCK_TIMEOUT (infra/store/event_store.py).
@@ -121,13 +123,21 @@ def raw_postgres_rows_per_second(url: str, batch: int = 100, seconds: float = SE
         return rows / busy
 
 
-@contextmanager
-def scratch_postgres_database(url: str) -> Iterator[str]:
-    """A new empty database on the server at `url`; yields its URL and drops it after."""
-    name = f"hubline_anchor_{uuid.uuid4().hex[:8]}"
+def new_scratch_database(url: str, prefix: str = "hubline_bench") -> str:
+    """A new empty database on the server at `url`, its URL; dropped when this process
+    exits (atexit), if nothing dropped it before. The one place a bench creates a database."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     scratch = url.rsplit("/", 1)[0] + "/" + name
+    atexit.register(drop_postgres_database, scratch)
+    return scratch
+
+
+@contextmanager
+def scratch_postgres_database(url: str) -> Iterator[str]:
+    """A new empty database on the server at `url`; yields its URL and drops it after."""
+    scratch = new_scratch_database(url, "hubline_anchor")
     try:
         yield scratch
     finally:
@@ -135,7 +145,8 @@ def scratch_postgres_database(url: str) -> Iterator[str]:
 
 
 def drop_postgres_database(database_url: str) -> None:
-    """Drops the database named in `database_url`, from the server's own `postgres` database."""
+    """Drops the database named in `database_url`, from the server's own `postgres` database
+    (WITH (FORCE): a server process killed mid-run may have left sessions on it)."""
     server, name = database_url.rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

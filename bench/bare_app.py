@@ -1,9 +1,14 @@
-"""The bare FastAPI app of the HTTP anchor: a DeviceAuth write's route shape and nothing else.
+"""The bare FastAPI app of the HTTP anchors: the route shapes of the measured writes, and
+nothing else.
 
-POST /api/v1/deviceauth/{deviceIdentifier} with a JSON body validated by the same pydantic
-model and the bearer header read, answering 204: no authentication, store or views. It runs
-under `hubline serve`'s own uvicorn configuration (infra/transport/server.py: the bounded
-httptools protocol, the loop, the limits), in a process of its own like `hubline serve`.
+- POST /api/v1/deviceauth/{deviceIdentifier}: a DeviceAuth write (bench/rest_writes.py).
+- PUT /api/v1/Mode/{mode}: a SENZ mode change (bench/senz_fanout.py).
+
+Each takes a JSON body validated by the same pydantic model as the real route documents and
+reads the bearer header, answering 204: no authentication, rate limit, store or views. It
+runs under `hubline serve`'s own uvicorn configuration (infra/transport/server.py: the
+bounded httptools protocol, the loop, the limits), in a process of its own like `hubline
+serve`.
 
 python -m bench.bare_app --port N
 """
@@ -25,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI, Header, Response
 
 from api.deviceauth.models import SetPublicKeyBody
+from api.senz.schemas import ModeChange
 from infra.settings import Settings
 from infra.transport.server import server_config
 from tests.conftest import free_port
@@ -42,6 +48,14 @@ def bare_app() -> FastAPI:
     ) -> Response:
         # Read what the real route reads, so that nothing is skipped for being unused.
         if not (authorization.startswith("Bearer ") and deviceIdentifier and body.public_key):
+            return Response(status_code=400)
+        return Response(status_code=204)
+
+    @app.put("/api/v1/Mode/{mode}", status_code=204)
+    async def set_mode(
+        mode: str, body: ModeChange, authorization: Annotated[str, Header()]
+    ) -> Response:
+        if not (authorization.startswith("Bearer ") and mode and body.serialNumber):
             return Response(status_code=400)
         return Response(status_code=204)
 

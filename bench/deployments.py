@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.anchors import new_scratch_database
 from infra.settings import Settings
 from tests.conftest import free_port
 from tests.e2e.server import Server, ServerProcess, hubline
@@ -28,13 +29,8 @@ def add_deployment_arguments(parser: argparse.ArgumentParser) -> None:
 def deployment_flags(args: argparse.Namespace) -> dict[str, str]:
     flags = {"data_dir": tempfile.mkdtemp(prefix="hubline-bench-")}
     if args.postgres:
-        import psycopg
-
-        name = f"hubline_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        flags["database"] = args.postgres.rsplit("/", 1)[0] + "/" + name
-    if args.postgres:
+        # A fresh database, dropped when the bench exits (whether or not it finished).
+        flags["database"] = new_scratch_database(args.postgres)
         flags["secret_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
     if args.kafka:
         flags |= {

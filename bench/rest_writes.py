@@ -19,7 +19,8 @@ import httpx
 
 from bench.anchors import bare_fastapi_writes, ratio
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
-from bench.deviceauth_writes import drive, public_key_pool, wrk_available
+from bench.deviceauth_writes import drive, public_key_pool
+from bench.wrk_runs import wrk_available
 
 # Shared objects whose presence in the serve process shows what runs its connections.
 _NATIVE_MODULES = {"uvloop": "uvloop/loop.", "httptools": "httptools/parser/parser."}

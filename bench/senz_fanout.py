@@ -2,6 +2,11 @@
 
 python -m bench.senz_fanout [--postgres URL --kafka HOST:PORT] [--clients 1000] [--changes 20]
     [--seconds 20] [--thermostats 1] [--in-flight 50]
+
+The mode changes (PUT /api/v1/Mode/manual with an OAuth access token, rate limits on but set
+too high to refuse) are printed beside their anchor, measured in the same run: the bare
+FastAPI app's route of the same shape (bench/bare_app.py) under the same uvicorn
+configuration and wrk script, and the ratio. `--clients 0` runs only the mode changes.
 """
 
 from __future__ import annotations
@@ -9,17 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import websockets
 
+from bench.anchors import ratio
+from bench.bare_app import running_bare_app
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
+from bench.wrk_runs import WrkFigures, run_wrk, wrk_available
 from tests.e2e.server import Server
 
 PASSWORD = "correct horse battery staple"
@@ -110,25 +115,41 @@ def resident_kib(server: Server) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
 
 
+def wrk_mode_changes(
+    url: str, token: str, serials: list[str], seconds: float, in_flight: int
+) -> WrkFigures:
+    """PUT /Mode/manual with wrk (bench/senz_mode_changes.lua), one thread: a Python client
+    saturates a core before the server does, and a second wrk thread takes the server's."""
+    return run_wrk(
+        Path(__file__).with_name("senz_mode_changes.lua"),
+        url,
+        {"TOKEN": token, "SERIALS": ",".join(serials)},
+        seconds,
+        in_flight,
+        unit="commands",
+    )
+
+
 def commands(server: Server, token: str, serials: list[str], seconds: int, in_flight: int) -> None:
-    """Drive PUT /Mode/manual with wrk: a Python client saturates a core before the server does."""
-    if shutil.which("wrk") is None:
+    """Mode changes through REST under wrk, beside the bare app's route of the same shape
+    (bench/bare_app.py) driven by the same script in the same run; one second of warm-up
+    each."""
+    if not wrk_available():
         print("mode changes: skipped, wrk is not installed (apt-get install wrk)")
         return
-    script = Path(__file__).with_name("senz_mode_changes.lua")
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{in_flight}", f"-d{seconds}s", "-s", str(script), server.url],
-        env={**os.environ, "TOKEN": token, "SERIALS": ",".join(serials)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    figures = dict(zip(*[iter(result.stdout.splitlines()[-1].split())] * 2, strict=True))
+    wrk_mode_changes(server.url, token, serials, 1, in_flight)
+    hubline = wrk_mode_changes(server.url, token, serials, seconds, in_flight)
+    with running_bare_app() as bare:
+        wrk_mode_changes(bare.url, "bench-token", serials, 1, in_flight)
+        anchor = wrk_mode_changes(bare.url, "bench-token", serials, seconds, in_flight)
     print(
         f"mode changes through REST on {len(serials)} thermostat(s), {in_flight} in flight: "
-        f"{float(figures['rps']):,.0f} commands/s, p50 {figures['p50_ms']} ms, "
-        f"p99 {figures['p99_ms']} ms ({figures['requests']} requests, "
-        f"{figures['non2xx']} not 2xx, {figures['errors']} socket errors)"
+        f"{hubline.describe()}"
+    )
+    print(f"anchor, bare FastAPI app, PUT /api/v1/Mode/{{mode}}: {anchor.describe()}")
+    print(
+        f"hubline/bare: {ratio(hubline.requests_per_second, anchor.requests_per_second)} "
+        f"requests/s; p99 {hubline.p99_ms:.1f} vs {anchor.p99_ms:.1f} ms"
     )
 
 

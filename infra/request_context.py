@@ -24,17 +24,31 @@ def command_context(connection: HTTPConnection, actor: Principal | None = None) 
 
     A caller's own correlation id is kept, bounded, so that its logs and our events meet.
     """
-    correlation = connection.headers.get("x-correlation-id") or connection.headers.get(
-        "x-request-id"
-    )
+    scope = connection.scope
+    client = scope.get("client")
     return CommandContext(
         actor_id=actor.id if actor else "anonymous",
         actor_kind=actor.kind if actor else "oauth_client",
         credential_id=actor.credential_id if actor else None,
-        source_address=connection.client.host if connection.client else None,
-        correlation_id=(correlation or _new_correlation_id())[:_MAX_CORRELATION_ID],
+        source_address=client[0] if client else None,
+        correlation_id=(_callers_correlation_id(scope["headers"]) or _new_correlation_id())[
+            :_MAX_CORRELATION_ID
+        ],
         causation_id=None,
     )
+
+
+def _callers_correlation_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The first X-Correlation-Id, else the first X-Request-Id (an empty one counts as none),
+    in one pass over the raw headers rather than two lookups through Starlette's Headers."""
+    correlation = request_id = None
+    for name, value in headers:
+        if correlation is None and name == b"x-correlation-id":
+            correlation = value
+        elif request_id is None and name == b"x-request-id":
+            request_id = value
+    chosen = correlation or request_id
+    return chosen.decode("latin-1") if chosen else None
 
 
 def _new_correlation_id() -> str:

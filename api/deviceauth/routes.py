@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from api.auth import RequestAuthenticator
 from api.deviceauth.models import DeviceAuthEntry, DeviceAuthInformation, SetPublicKeyBody
 from api.deviceauth.upload import checked_upload
-from api.json_body import JsonBody, Sent
+from api.json_body import JsonBody
 from api.problem import Problem, problem_responses
 from domain.commands import Command
 from domain.deviceauth.access_list_csv import AccessListRejected
@@ -62,6 +62,7 @@ def deviceauth_router(
     Updater = Annotated[Principal, Depends(auth.require("deviceAuth:update"))]
     Deleter = Annotated[Principal, Depends(auth.require("deviceAuth:delete"))]
     public_key_body = JsonBody(SetPublicKeyBody, auth.require("deviceAuth:update"))
+    read_public_key = public_key_body.dependency()
     # One long write at a time on this node, so that two lists do not interleave by batch.
     long_write = asyncio.Lock()
 
@@ -175,12 +176,11 @@ def deviceauth_router(
         responses=problem_responses(400, 401, 403, 413),
         openapi_extra=public_key_body.openapi,
     )
-    async def set_device_access(
-        request: Request,
-        deviceIdentifier: str,
-        sent: Annotated[Sent[SetPublicKeyBody], Depends(public_key_body.dependency())],
-    ) -> Response:
-        body, principal = sent
+    async def set_device_access(request: Request, deviceIdentifier: str) -> Response:
+        # Read here rather than declared as a dependency: the busiest write skips FastAPI's
+        # solving of a dependency (~10 us on the event loop); the credential is still checked
+        # before the body is read and before the identifier (401 before 400, as before).
+        body, principal = await read_public_key(request)
         await bus.execute(
             SetDevicePublicKey(
                 device_identifier=_identifier(deviceIdentifier),

@@ -163,7 +163,10 @@ def senz_router(
     @_command(
         "/Mode/{mode}", "Set a thermostat's mode: auto, manual, hold or off", schemas.ModeChange
     )
-    async def set_mode(request: Request, mode: ModeName, caller: Senz) -> Response:
+    async def set_mode(request: Request, mode: ModeName) -> Response:
+        # The caller is resolved here, first, rather than as a dependency: the busiest SENZ
+        # write skips FastAPI's solving of a dependency (~10 us on the event loop).
+        caller = await callers.caller(request)
         chosen = _MODES.get(mode.lower())
         if chosen is None:
             raise Problem(404, f"There is no mode {mode}; use auto, manual, hold or off.")
@@ -200,7 +203,8 @@ def senz_router(
         return JSONResponse({"entries": thermostat.schedule}, headers=caller.rate_headers)
 
     @_command("/Thermostat/{serialNumber}/Schedule", "Set the weekly schedule", schemas.Schedule)
-    async def set_schedule(request: Request, serialNumber: str, caller: Senz) -> Response:
+    async def set_schedule(request: Request, serialNumber: str) -> Response:
+        caller = await callers.caller(request)
         body = await _json_body(request)
         await bus.execute(
             SetSchedule(

@@ -26,6 +26,18 @@ class AccessTokenValidator:
             raise InvalidAccessToken("the token's grant was revoked")
         return claims
 
+    def known_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token verified before whose grant is known not revoked, answered
+        without blocking (on the event loop); None when only `validate` can tell, in a
+        worker thread, since it may verify a signature or read the store."""
+        claims = self._tokens.known(token)
+        if claims is None:
+            return None
+        grant_id = claims.get("sid")
+        if isinstance(grant_id, str) and self.grants.known(grant_id) is not False:
+            return None
+        return claims
+
     @staticmethod
     def credential_of(claims: dict[str, Any]) -> SessionCredential:
         """What a session opened with these (validated) claims lasts on: its grant, until exp."""

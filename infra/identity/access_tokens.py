@@ -133,6 +133,17 @@ class AccessTokens:
             raise InvalidAccessToken("Signature has expired")
         return dict(claims)
 
+    def known(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token already verified and not expired, without verifying (cheap
+        enough for the event loop); None when only `validate` can tell."""
+        with self._verified_lock:
+            claims = self._verified.get(token)
+            if claims is not None:
+                self._verified.move_to_end(token)
+        if claims is None or time.time() > claims["exp"] + self._clock_skew:
+            return None
+        return dict(claims)
+
     def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)

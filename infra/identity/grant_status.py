@@ -61,6 +61,16 @@ class GrantStatus:
             self._done_reading(grant_id)
         return revoked
 
+    def known(self, grant_id: str) -> bool | None:
+        """Whether the grant is revoked, if that is known without reading the store (cheap
+        enough for the event loop); None when only `is_revoked` can tell."""
+        with self._lock:
+            known = self._known.get(grant_id)
+            if known is None or not (known[0] or time.monotonic() - known[1] < self._max_age):
+                return None
+            self._known.move_to_end(grant_id)
+            return known[0]
+
     def _done_reading(self, grant_id: str) -> None:
         left = self._reading[grant_id] - 1
         if left:
