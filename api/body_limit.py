@@ -15,18 +15,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 class RequestBodyLimit:
     def __init__(
-        self, app: ASGIApp, default: int, per_route: Mapping[tuple[str, str], int]
+        self,
+        app: ASGIApp,
+        default: int,
+        per_route: Mapping[tuple[str, str], int],
+        per_prefix: Mapping[str, int] | None = None,
     ) -> None:
         self._app = app
         self._default = default
         # (method, path) -> bytes, for routes that take more (an access-list upload).
         self._per_route = dict(per_route)
+        # path prefix -> bytes, for routes whose paths hold ids (Pusher's /apps/{id}/…).
+        self._per_prefix = tuple((per_prefix or {}).items())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         limit = self._per_route.get((scope["method"], scope["path"]), self._default)
+        for prefix, bytes_allowed in self._per_prefix:
+            if scope["path"].startswith(prefix):
+                limit = bytes_allowed
         declared = _content_length(scope)
         if declared is not None and declared <= limit:
             # The server reads no more than a declared length, so nothing is left to count.

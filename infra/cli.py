@@ -30,6 +30,7 @@ from infra.command_line import (
     settings_default,
 )
 from infra.identity import cli as identity_cli
+from infra.pusher import cli as pusher_cli
 from infra.root import offline
 from infra.settings import Settings
 from infra.thermostats import cli as thermostats_cli
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _COMMANDS.update(identity_cli.add_parsers(commands, common))
     _COMMANDS.update(thermostats_cli.add_parsers(commands, common))
+    _COMMANDS.update(pusher_cli.add_parsers(commands, common))
     return parser
 
 

@@ -6,6 +6,7 @@ Precedence: command-line flags, then HUBLINE_* environment variables, then defau
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -83,6 +84,28 @@ class Settings:
     # How often live websocket sessions act on a change the log showed to their credential
     # (an API token or grant revoked on any node); expiry ends a session at the exact time.
     session_recheck_seconds: float = 1.0
+    # A JSON file of Pusher apps this deployment serves ({"apps": [{"app_id", "key",
+    # "secret", "name", "enabled", "limits", "webhooks"}]}): each is created or brought in
+    # line with the file at start, for fixed deployments.
+    pusher_apps_file: str | None = None
+    # Pusher's HTTP API is served under /apps/…, and under this prefix too ("/pusher"),
+    # for clients that are told a path prefix.
+    pusher_path_prefix: str = ""
+    # The bound of a Pusher API request body before its app is known; each app's own limits
+    # then bound it further (a full batch of 10 events of 100 KiB fits).
+    pusher_max_body_bytes: int = 4 * 1024 * 1024
+    # Pusher sockets: the server pings one silent this long (and advertises it as
+    # activity_timeout), then closes it with 4201 if nothing comes within the pong timeout.
+    pusher_activity_timeout_seconds: float = 120.0
+    pusher_pong_timeout_seconds: float = 30.0
+    # Each serve node renews its Pusher lease (and checks the others') this often; a node
+    # whose lease is older than the expiry is declared gone and its presence members leave
+    # every other node's view: at most expiry + renew (25 s) after it died.
+    pusher_lease_renew_seconds: float = 5.0
+    pusher_lease_expires_seconds: float = 20.0
+    # Requests to Pusher's HTTP API per app, past which it answers 429 (counted in Redis
+    # when redis_url is set, so for the whole deployment); empty: no limit.
+    pusher_api_rate_limit_rules: str | None = "10000/1s"
 
     @property
     def issuer_url(self) -> str:
@@ -134,6 +157,10 @@ class Settings:
                 raise ValueError(f"{limit} must be more than 0")
         if not self.session_recheck_seconds > 0:
             raise ValueError("session_recheck_seconds must be more than 0")
+        if self.pusher_path_prefix and not re.fullmatch(
+            r"(/[-A-Za-z0-9_.~]+)+", self.pusher_path_prefix
+        ):
+            raise ValueError("pusher_path_prefix is a path such as /pusher (no trailing /)")
 
 
 def _coerce(name: str, raw: Any, cls: type[Settings]) -> Any:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 _PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9]*:(read|update|delete|create|\*)$")
 
-KNOWN_RESOURCES = frozenset({"deviceAuth", "audit", "tokens", "users", "account", "thermostats"})
+KNOWN_RESOURCES = frozenset(
+    {"deviceAuth", "audit", "tokens", "users", "account", "thermostats", "pusherApps"}
+)
 
 
 def parse_permissions(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -51,6 +53,8 @@ ADMIN_PERMISSIONS = USER_PERMISSIONS | {
     "users:create",
     "users:update",
     "thermostats:create",
+    "pusherApps:read",
+    "pusherApps:update",
 }
 
 

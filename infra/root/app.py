@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,20 +17,30 @@ from api.identity.authorize_routes import sign_in_router
 from api.identity.routes import identity_router
 from api.identity.session import Sessions
 from api.identity.token_management import TokenManagement
+from api.pusher.admin_routes import pusher_admin_router
+from api.pusher.channel_queries import ChannelQueries
+from api.pusher.routes import pusher_router
 from api.senz.admin_routes import thermostat_admin_router
 from api.senz.caller import SenzCallers
 from api.senz.routes import senz_router
 from api.system.routes import system_router
 from api.tokens.routes import tokens_router
 from api.users.routes import users_router
+from domain.pusher.presence import PusherNode, pusher_node_id
 from gateways.devices.endpoint import DeviceGatewaySettings, device_gateway
 from gateways.devices.thermostat_session import ThermostatSessions
 from gateways.events.endpoint import event_gateway
 from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
+from gateways.pusher.channels import ChannelRegistry
+from gateways.pusher.endpoint import PusherGateway, PusherGatewaySettings, PusherSockets
+from gateways.pusher.fanout import PusherFanout
+from gateways.pusher.presence_cluster import LeaseTiming, PresenceCluster
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
 from gateways.websocket_auth import WebSocketAuthenticator
+from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
+from infra.pusher.credentials import seal_secret
 from infra.root.api_docs import install_api_docs
 from infra.root.errors import install_error_mapping
 from infra.root.services import Services
@@ -42,14 +53,23 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     sessions = LiveSessions(
         running.feed, running.authenticator.is_active, running.settings.session_recheck_seconds
     )
+    pusher_api_limiter = _pusher_api_limiter(running.settings)
+    # This node's Pusher channels: the gateway keeps them; with the other nodes' (the
+    # presence cluster), the HTTP API answers about them.
+    pusher_channels = ChannelRegistry()
+    presence = _presence_cluster(running, pusher_channels)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await running.start()
+        await presence.start()
         try:
             yield
         finally:
+            await presence.stop()
             await sessions.stop()
+            if isinstance(pusher_api_limiter, RedisRateLimiter):
+                await pusher_api_limiter.close()
             await running.stop()
 
     app = FastAPI(
@@ -65,7 +85,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # that no request asks for OpenTelemetry's providers. Our metrics are Prometheus'.
         telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
-    install_api_docs(app)
+    # FastAPI tries the routers in the order they were included, and each of their routes
+    # in turn: tens of microseconds a request for a route far down the list. The writes
+    # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
     notifications = ChangeNotifications(running.feed, running.token_validator)
@@ -76,15 +98,62 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             notifications.hub(), "/v1/changenotifications", "/api/v1/changenotifications"
         )
     )
-    install_error_mapping(app)
+    pusher = _pusher_gateway(running, pusher_channels)
+    for router in _pusher_routers(running, presence, pusher_api_limiter):
+        app.include_router(router)
+    install_api_docs(app)
+    install_error_mapping(app, running.settings.pusher_path_prefix)
+    pusher_apps = running.settings.pusher_path_prefix + "/apps/"
     app.add_middleware(
         RequestBodyLimit,
         default=running.settings.max_body_bytes,
         per_route={("POST", "/api/v1/deviceauth"): running.settings.max_upload_bytes},
+        per_prefix=dict.fromkeys(("/apps/", pusher_apps), running.settings.pusher_max_body_bytes),
     )
-    # `hubline serve` says goodbye to SignalR clients before uvicorn drops their sockets.
-    app.state.before_shutdown = signalr.close_all
+    # Outermost: Pusher sockets skip the framework's per-request layers (endpoint.py).
+    app.add_middleware(
+        PusherSockets, gateway=pusher, path_prefix=running.settings.pusher_path_prefix
+    )
+
+    # `hubline serve` says goodbye to SignalR and Pusher clients before uvicorn drops
+    # their sockets.
+    async def before_shutdown() -> None:
+        await asyncio.gather(signalr.close_all(), pusher.close_all())
+        await presence.stop()
+
+    app.state.before_shutdown = before_shutdown
     return app
+
+
+def _presence_cluster(services: Services, channels: ChannelRegistry) -> PresenceCluster:
+    settings = services.settings
+    cluster = PresenceCluster(
+        channels,
+        services.bus,
+        services.pusher_leases,
+        lambda node_id: services.aggregates.get(PusherNode, pusher_node_id(node_id)),
+        LeaseTiming(
+            renew_seconds=settings.pusher_lease_renew_seconds,
+            expires_seconds=settings.pusher_lease_expires_seconds,
+            sole_node=settings.log == "embedded",
+        ),
+    )
+    services.feed.add_listener(cluster)
+    return cluster
+
+
+def _pusher_gateway(services: Services, channels: ChannelRegistry) -> PusherGateway:
+    settings = services.settings
+    services.feed.add_listener(PusherFanout(channels, services.pusher_apps))
+    return PusherGateway(
+        services.pusher_apps,
+        channels,
+        services.bus,
+        PusherGatewaySettings(
+            activity_timeout_seconds=settings.pusher_activity_timeout_seconds,
+            pong_timeout_seconds=settings.pusher_pong_timeout_seconds,
+        ),
+    )
 
 
 def _rest_routers(services: Services) -> list[APIRouter]:
@@ -105,6 +174,13 @@ def _rest_routers(services: Services) -> list[APIRouter]:
         oauth, services.access_tokens, services.token_validator, services.natural_keys, bus
     )
     return [
+        deviceauth_router(bus, views, auth, settings.max_upload_bytes),
+        senz_router(
+            bus,
+            views,
+            services.natural_keys,
+            SenzCallers(services.token_validator, services.rate_limiter),
+        ),
         system_router(services.health),
         identity_router(
             oauth,
@@ -116,17 +192,39 @@ def _rest_routers(services: Services) -> list[APIRouter]:
             token_management,
         ),
         sign_in_router(oauth, sessions, services.access_tokens, services.natural_keys, bus),
-        deviceauth_router(bus, views, auth, settings.max_upload_bytes),
         tokens_router(bus, views, auth),
         users_router(bus, views, auth),
         thermostat_admin_router(bus, services.natural_keys, auth),
-        senz_router(
-            bus,
-            views,
-            services.natural_keys,
-            SenzCallers(services.token_validator, services.rate_limiter),
-        ),
         audit_router(views, auth),
+    ]
+
+
+def _pusher_api_limiter(settings: Settings) -> RateLimiter | None:
+    """Requests per app on Pusher's HTTP API, counted in Redis for the whole deployment."""
+    if not settings.pusher_api_rate_limit_rules:
+        return None
+    rules = parse_rules(settings.pusher_api_rate_limit_rules)
+    if settings.redis_url:
+        prefix = f"{settings.redis_namespace}:rate"
+        return RedisRateLimiter(settings.redis_url, rules, prefix=prefix)
+    return MemoryRateLimiter(rules)
+
+
+def _pusher_routers(
+    services: Services, channels: ChannelQueries, limiter: RateLimiter | None
+) -> list[APIRouter]:
+    settings = services.settings
+    box = services.secret_box
+    return [
+        pusher_router(
+            services.bus, services.pusher_apps, channels, limiter, settings.pusher_path_prefix
+        ),
+        pusher_admin_router(
+            services.bus,
+            services.view_reader,
+            RequestAuthenticator(services.authenticator),
+            lambda secret: seal_secret(box, secret),
+        ),
     ]
 
 

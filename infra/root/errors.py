@@ -13,6 +13,8 @@ from starlette.routing import Match
 
 from api.identity.errors import to_oauth_error
 from api.problem import Problem, to_problem
+from api.pusher.errors import PusherError, to_pusher_error
+from api.pusher.signature import SignatureRefused
 from api.senz.caller import RateLimited
 from api.senz.errors import to_senz_error
 from domain.errors import DomainError, ViewsBehind
@@ -26,9 +28,13 @@ _EXPECTED = (
     DomainError,
     ViewsBehind,
     RateLimited,
+    PusherError,
+    SignatureRefused,
 )
 _SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
 _IDENTITY_PATHS = ("/connect/", "/.well-known/", "/account/")
+# Pusher's HTTP API; also under the deployment's path prefix (install_error_mapping).
+_PUSHER_PATHS = ("/apps/", "/users/")
 # The device-flow page belongs to the identity provider, like its login page.
 _IDENTITY_PAGES = ("/device",)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -37,8 +43,9 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _MAX_DETAIL_CHARS = 200
 
 
-def install_error_mapping(app: FastAPI) -> None:
+def install_error_mapping(app: FastAPI, pusher_prefix: str = "") -> None:
     """Each surface answers errors in its own format; the path says which surface it is."""
+    pusher_paths = (*_PUSHER_PATHS, *(pusher_prefix + p for p in _PUSHER_PATHS if pusher_prefix))
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         if not isinstance(exc, _EXPECTED):
@@ -47,7 +54,7 @@ def install_error_mapping(app: FastAPI) -> None:
             )
         if isinstance(exc, RateLimited):
             return exc.response  # type: ignore[return-value]
-        response = _in_surface_format(request, _bounded(exc))
+        response = _in_surface_format(request, _bounded(exc), pusher_paths)
         if response.status_code == 405:
             # Starlette names only the methods of the first route whose path matched, and
             # some surfaces' formats drop headers; the methods routed for the path are these.
@@ -66,8 +73,12 @@ def install_error_mapping(app: FastAPI) -> None:
     app.add_exception_handler(ClientDisconnect, client_gone)
 
 
-def _in_surface_format(request: Request, exc: Exception) -> JSONResponse:
+def _in_surface_format(
+    request: Request, exc: Exception, pusher_paths: tuple[str, ...]
+) -> JSONResponse:
     path = request.url.path
+    if path.startswith(pusher_paths):
+        return to_pusher_error(request, exc)
     if path.startswith(_SENZ_PATHS):
         return to_senz_error(request, exc)
     if path.startswith(_IDENTITY_PATHS) or path in _IDENTITY_PAGES:

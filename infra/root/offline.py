@@ -68,6 +68,10 @@ def relay(settings: Settings) -> KafkaRelay:
 
 def projection_worker(settings: Settings) -> KafkaProjectionWorker:
     from infra.log.kafka_worker import KafkaProjectionWorker
+    from infra.pusher.webhooks import WebhookSender, read_app
 
     parts = projections(settings, applies=True)
-    return KafkaProjectionWorker(settings, parts.store, parts.runner)
+    aggregates = AggregateLoader(parts.store)
+    box = SecretBox(master_key(settings))
+    webhooks = WebhookSender(parts.runner.views, lambda app_id: read_app(aggregates, box, app_id))
+    return KafkaProjectionWorker(settings, parts.store, parts.runner, webhooks)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.commands import Command
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
 from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
+from domain.pusher.handlers import HANDLERS as PUSHER_HANDLERS
 from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
 from infra.command_bus import CommandBus
 from infra.health import Health
@@ -21,8 +22,11 @@ from infra.identity.signing_keys import SigningKeys
 from infra.identity.token_authenticator import TokenAuthenticator
 from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
-from infra.log.commit_signal import CommitAnnouncer
 from infra.log.feed import EmbeddedLogFeed, LogFeed
+from infra.pusher.app_directory import PusherAppDirectory
+from infra.pusher.declared_apps import ensure_declared_apps, read_declared_apps
+from infra.pusher.node_leases import NodeLeases
+from infra.pusher.webhooks import WebhookSender, read_app
 from infra.settings import Settings
 from infra.store.aggregates import AggregateLoader
 from infra.store.event_store import EventStore
@@ -34,6 +38,9 @@ from infra.thermostats.hold_expiry import HoldExpiry
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
+from projections.pusher_app_view import PusherAppView
+from projections.pusher_webhooks import PusherWebhooks
+from projections.records import LogRecord
 from projections.thermostat_view import ThermostatView
 from projections.user_view import UserView
 from projections.view_store import Projection
@@ -45,11 +52,20 @@ HANDLERS: dict[type[Command], Any] = {
     **PRINCIPAL_HANDLERS,
     **IDENTITY_HANDLERS,
     **THERMOSTAT_HANDLERS,
+    **PUSHER_HANDLERS,
 }
 
 
 def all_projections() -> list[Projection]:
-    return [DeviceAccessView(), ApiTokenView(), AuditView(), UserView(), ThermostatView()]
+    return [
+        DeviceAccessView(),
+        ApiTokenView(),
+        AuditView(),
+        UserView(),
+        ThermostatView(),
+        PusherAppView(),
+        PusherWebhooks(),
+    ]
 
 
 class Services:
@@ -68,7 +84,6 @@ class Services:
         )
         self.projection_thread: EmbeddedProjectionThread | None = None
         self.feed: LogFeed
-        self.commit_announcer: CommitAnnouncer | None = None
         log_reachable: Callable[[], bool] | None = None
         if settings.log == "embedded":
             self.projection_thread = EmbeddedProjectionThread(self.runner, self.store)
@@ -78,8 +93,6 @@ class Services:
             from infra.log.kafka_topic import kafka_reachable
 
             self.feed = KafkaLogFeed(settings, self.store)
-            if settings.database is not None:
-                self.commit_announcer = CommitAnnouncer(settings.database, settings.kafka_topic)
 
             def log_reachable() -> bool:
                 return kafka_reachable(settings)
@@ -127,25 +140,54 @@ class Services:
         self.health = Health(self.store, self.runner, log_reachable, self.rate_limiter)
         self.feed.add_listener(self.token_validator.grants.forget_changed)
         self.feed.add_listener(self.authenticator.api_tokens.forget_changed)
+        # Pusher apps, as the HTTP API and the websocket gateway find them.
+        self.pusher_apps = PusherAppDirectory(self.aggregates, self.views, self.secret_box)
+        self.feed.add_listener(self.pusher_apps.forget_changed)
+        # Which serve nodes' Pusher gateways are alive (presence across nodes).
+        self.pusher_leases = NodeLeases(self.views)
+        # Webhooks leave from whoever keeps the views: here embedded, the projection
+        # workers distributed.
+        self.webhooks: WebhookSender | None = None
+        if settings.log == "embedded":
+            self.webhooks = WebhookSender(
+                self.views, lambda app_id: read_app(self.aggregates, self.secret_box, app_id)
+            )
 
-    def _committed(self, position: int, saved: list[str]) -> None:
+    def _committed(
+        self, position: int, saved: list[str], records: Sequence[LogRecord] = ()
+    ) -> None:
+        """Runs on the bus thread after each commit, before any of its commands is answered;
+        `records`: what the commit stored, in log order (with their domain events)."""
         self.token_validator.grants.forget(saved)
         self.authenticator.api_tokens.forget(saved)
-        if self.commit_announcer is not None:
-            self.commit_announcer.announce(position)
+        self.pusher_apps.forget(saved)
+        # The feed first: pushes wait on it, while the views catch up in their own thread.
+        if isinstance(self.feed, EmbeddedLogFeed) and records:
+            # Published as they are: the feed reads the store only for what it cannot place.
+            self.feed.committed(records)
+        else:
+            self.feed.wake(position)
         if self.projection_thread is not None:
             self.projection_thread.wake(position)
-        self.feed.wake(position)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.signing_keys.ensure)
+        if self.settings.pusher_apps_file:
+            declared = read_declared_apps(self.settings.pusher_apps_file)
+            await asyncio.to_thread(
+                ensure_declared_apps, declared, self.bus, self.pusher_apps, self.secret_box
+            )
         self.bus.start()
         if self.projection_thread is not None:
             self.projection_thread.start()
         await self.feed.start()
         await self.hold_expiry.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     async def stop(self) -> None:
+        if self.webhooks is not None:
+            await asyncio.to_thread(self.webhooks.stop)
         await self.hold_expiry.stop()
         await self.feed.stop()
         if isinstance(self.rate_limiter, RedisRateLimiter):
@@ -156,8 +198,6 @@ class Services:
         self.bus.stop()
         if self.projection_thread is not None:
             self.projection_thread.stop()
-        if self.commit_announcer is not None:
-            self.commit_announcer.close()
         self.views.close()
         self.store.close()
 
