@@ -39,7 +39,6 @@ from gateways.pusher.presence_cluster import LeaseTiming, PresenceCluster
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
 from gateways.websocket_auth import WebSocketAuthenticator
-from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
 from infra.pusher.credentials import seal_secret
 from infra.root.api_docs import install_api_docs
 from infra.root.errors import install_error_mapping
@@ -53,7 +52,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     sessions = LiveSessions(
         running.feed, running.authenticator.is_active, running.settings.session_recheck_seconds
     )
-    pusher_api_limiter = _pusher_api_limiter(running.settings)
     # This node's Pusher channels: the gateway keeps them; with the other nodes' (the
     # presence cluster), the HTTP API answers about them.
     pusher_channels = ChannelRegistry()
@@ -68,8 +66,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             await presence.stop()
             await sessions.stop()
-            if isinstance(pusher_api_limiter, RedisRateLimiter):
-                await pusher_api_limiter.close()
             await running.stop()
 
     app = FastAPI(
@@ -99,7 +95,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         )
     )
     pusher = _pusher_gateway(running, pusher_channels)
-    for router in _pusher_routers(running, presence, pusher_api_limiter):
+    for router in _pusher_routers(running, presence):
         app.include_router(router)
     install_api_docs(app)
     install_error_mapping(app, running.settings.pusher_path_prefix)
@@ -199,25 +195,16 @@ def _rest_routers(services: Services) -> list[APIRouter]:
     ]
 
 
-def _pusher_api_limiter(settings: Settings) -> RateLimiter | None:
-    """Requests per app on Pusher's HTTP API, counted in Redis for the whole deployment."""
-    if not settings.pusher_api_rate_limit_rules:
-        return None
-    rules = parse_rules(settings.pusher_api_rate_limit_rules)
-    if settings.redis_url:
-        prefix = f"{settings.redis_namespace}:rate"
-        return RedisRateLimiter(settings.redis_url, rules, prefix=prefix)
-    return MemoryRateLimiter(rules)
-
-
-def _pusher_routers(
-    services: Services, channels: ChannelQueries, limiter: RateLimiter | None
-) -> list[APIRouter]:
+def _pusher_routers(services: Services, channels: ChannelQueries) -> list[APIRouter]:
     settings = services.settings
     box = services.secret_box
     return [
         pusher_router(
-            services.bus, services.pusher_apps, channels, limiter, settings.pusher_path_prefix
+            services.bus,
+            services.pusher_apps,
+            channels,
+            services.pusher_api_limiter,
+            settings.pusher_path_prefix,
         ),
         pusher_admin_router(
             services.bus,

@@ -123,7 +123,13 @@ class Services:
         self.authenticator = TokenAuthenticator(
             self.aggregates, self.natural_keys, self.token_validator, self.bus
         )
-        self.rate_limiter = _rate_limiter(settings)
+        self.rate_limiter = _rate_limiter(settings, settings.rate_limit_rules)
+        # Requests per app on Pusher's HTTP API (None: not limited).
+        self.pusher_api_limiter = (
+            _rate_limiter(settings, settings.pusher_api_rate_limit_rules)
+            if settings.pusher_api_rate_limit_rules
+            else None
+        )
         self.device_failures = _failure_limiter(
             settings,
             "device",
@@ -190,8 +196,9 @@ class Services:
             await asyncio.to_thread(self.webhooks.stop)
         await self.hold_expiry.stop()
         await self.feed.stop()
-        if isinstance(self.rate_limiter, RedisRateLimiter):
-            await self.rate_limiter.close()
+        for limiter in (self.rate_limiter, self.pusher_api_limiter):
+            if isinstance(limiter, RedisRateLimiter):
+                await limiter.close()
         for failures in (self.device_failures, self.login_failures):
             if isinstance(failures, RedisFailureLimiter):
                 failures.close()
@@ -220,8 +227,9 @@ def _failure_limiter(
     return MemoryFailureLimiter(limit, window_seconds)
 
 
-def _rate_limiter(settings: Settings) -> RateLimiter:
-    rules = parse_rules(settings.rate_limit_rules)
+def _rate_limiter(settings: Settings, rules_text: str) -> RateLimiter:
+    """Counted in Redis for the whole deployment when there is one, else per node."""
+    rules = parse_rules(rules_text)
     if settings.redis_url:
         return RedisRateLimiter(
             settings.redis_url, rules, prefix=f"{settings.redis_namespace}:rate"
