@@ -75,6 +75,11 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self._linger = asyncio.get_running_loop().call_later(LINGER_SECONDS, self.transport.close)
+        # uvicorn closes the transport as soon as the application returns unless a close
+        # timer is pending: the linger is that timer, or an application that returns at once
+        # (it was told of the disconnect above) cuts the linger short and the reset loses
+        # the close frame.
+        self.close_timer = self._linger
         if self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()
@@ -86,6 +91,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def eof_received(self) -> None:
         if self._linger is not None:
             self._linger.cancel()
+            self.close_timer = None
             self.transport.close()  # the client has sent all it will: the linger is over
 
     def connection_lost(self, exc: Exception | None) -> None:
