@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 _EPILOG = """\
 Every option of the settings can also come from the environment as HUBLINE_<NAME>
-(HUBLINE_DATA_DIR, HUBLINE_DATABASE, HUBLINE_LOG for --event-log, HUBLINE_MAX_CONNECTIONS …);
+(HUBLINE_DATA_DIR, HUBLINE_DATABASE, HUBLINE_EVENT_LOG for --event-log, HUBLINE_MAX_CONNECTIONS …);
 a flag wins over the environment. `hubline COMMAND --help` describes each command."""
 
 

@@ -134,7 +134,7 @@ class Settings:
         for f in fields(cls):
             if f.name in given:
                 values[f.name] = _coerce(f.name, given[f.name], cls)
-            elif (raw := env.get(f"HUBLINE_{f.name.upper()}")) is not None:
+            elif (raw := _from_environment(env, f.name)) is not None:
                 values[f.name] = _coerce(f.name, raw, cls)
         settings = cls(**values)
         settings.validate()
@@ -179,3 +179,15 @@ def _coerce(name: str, raw: Any, cls: type[Settings]) -> Any:
 
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y"})
+
+
+# Variables named after the command-line option rather than the field, first name first;
+# the later names are old spellings still read.
+_ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {"log": ("HUBLINE_EVENT_LOG", "HUBLINE_LOG")}
+
+
+def _from_environment(env: Mapping[str, str], field_name: str) -> str | None:
+    for name in _ENVIRONMENT_NAMES.get(field_name, (f"HUBLINE_{field_name.upper()}",)):
+        if (raw := env.get(name)) is not None:
+            return raw
+    return None
