@@ -17,7 +17,16 @@ from domain.pusher.presence import PusherNode
 from projections.records import LogRecord
 
 NodeChangeKind = Literal[
-    "started", "joined", "left", "occupied", "vacated", "counted", "cache_miss", "ended"
+    "started",
+    "joined",
+    "left",
+    "occupied",
+    "vacated",
+    "counted",
+    "cache_miss",
+    "online",
+    "offline",
+    "ended",
 ]
 
 _KINDS: dict[str, NodeChangeKind] = {
@@ -28,6 +37,8 @@ _KINDS: dict[str, NodeChangeKind] = {
     PusherNode.ChannelVacated.__qualname__: "vacated",
     PusherNode.SubscriptionsCounted.__qualname__: "counted",
     PusherNode.CacheMissed.__qualname__: "cache_miss",
+    PusherNode.UserSignedIn.__qualname__: "online",
+    PusherNode.UserSignedOut.__qualname__: "offline",
     PusherNode.Stopped.__qualname__: "ended",
     PusherNode.Gone.__qualname__: "ended",
 }
@@ -98,7 +109,29 @@ class CountChanged:
     subscription_count: int
 
 
-Transition = MemberAdded | MemberRemoved | ChannelOccupied | ChannelVacated | CountChanged
+@dataclass(frozen=True)
+class UserOnline:
+    """The user's first signed-in socket on any of these nodes."""
+
+    app_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class UserOffline:
+    app_id: str
+    user_id: str
+
+
+Transition = (
+    MemberAdded
+    | MemberRemoved
+    | ChannelOccupied
+    | ChannelVacated
+    | CountChanged
+    | UserOnline
+    | UserOffline
+)
 
 Key = tuple[str, str]
 
@@ -111,6 +144,8 @@ class NodeState:
     members: dict[Key, dict[str, Any]] = field(default_factory=dict)
     # (app id, channel) -> subscriptions (occupied channels only, at least 1)
     subscriptions: dict[Key, int] = field(default_factory=dict)
+    # (app id, user id) of the users signed in on the node
+    users: set[Key] = field(default_factory=set)
 
 
 class ClusterPresence:
@@ -122,6 +157,8 @@ class ClusterPresence:
         self.members: dict[Key, dict[str, dict[str, Any]]] = {}
         # (app id, channel) -> node id -> subscriptions
         self.subscriptions: dict[Key, dict[str, int]] = {}
+        # (app id, user id) -> the nodes it is signed in on
+        self.online: dict[Key, set[str]] = {}
 
     def load(self, node_id: str, node: PusherNode) -> None:
         """A node as its aggregate stood at `node.version`; later changes come from the log."""
@@ -137,6 +174,10 @@ class ClusterPresence:
         for app_id, counts in node.channels.items():
             for channel, count in counts.items():
                 self._count(node_id, state, (app_id, channel), max(1, count))
+        # Snapshots of nodes from before sign-ins were reported have no `users`.
+        for app_id, users in getattr(node, "users", {}).items():
+            for user_id in users:
+                self._sign_in(node_id, state, (app_id, user_id))
 
     def apply(self, change: NodeChange) -> list[Transition]:
         state = self.nodes.setdefault(change.node_id, NodeState())
@@ -158,6 +199,12 @@ class ClusterPresence:
         elif kind == "counted":
             if key in state.subscriptions:
                 return self._count(change.node_id, state, key, max(1, change.count))
+        elif kind == "online":
+            if self._sign_in(change.node_id, state, (change.app_id, change.user_id)):
+                return [UserOnline(change.app_id, change.user_id)]
+        elif kind == "offline":
+            if self._sign_out(change.node_id, state, (change.app_id, change.user_id)):
+                return [UserOffline(change.app_id, change.user_id)]
         elif kind == "ended":
             transitions = self.forget(change.node_id)
             self.nodes[change.node_id].ended = True
@@ -176,6 +223,9 @@ class ClusterPresence:
                     transitions.append(MemberRemoved(*key, user_id))
         for key in list(state.subscriptions):
             transitions.extend(self._count(node_id, state, key, 0))
+        for key in list(state.users):
+            if self._sign_out(node_id, state, key):
+                transitions.append(UserOffline(*key))
         return transitions
 
     def users(self, app_id: str, channel: str) -> dict[str, Any]:
@@ -185,6 +235,13 @@ class ClusterPresence:
 
     def subscription_count(self, app_id: str, channel: str) -> int:
         return sum(self.subscriptions.get((app_id, channel), {}).values())
+
+    def is_online(self, app_id: str, user_id: str) -> bool:
+        return (app_id, user_id) in self.online
+
+    def online_users(self) -> list[Key]:
+        """(app id, user id) of every user signed in on these nodes."""
+        return list(self.online)
 
     def channels(self, app_id: str) -> dict[str, int]:
         """The app's occupied channels on these nodes -> their subscriptions."""
@@ -216,6 +273,24 @@ class ClusterPresence:
         del channel[user_id]
         if not channel:
             del self.members[key]
+        return True
+
+    def _sign_in(self, node_id: str, state: NodeState, key: Key) -> bool:
+        state.users.add(key)
+        nodes = self.online.setdefault(key, set())
+        first = not nodes
+        nodes.add(node_id)
+        return first
+
+    def _sign_out(self, node_id: str, state: NodeState, key: Key) -> bool:
+        state.users.discard(key)
+        nodes = self.online.get(key)
+        if nodes is None or node_id not in nodes:
+            return False
+        nodes.discard(node_id)
+        if nodes:
+            return False
+        del self.online[key]
         return True
 
     def _count(self, node_id: str, state: NodeState, key: Key, count: int) -> list[Transition]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RequestAuthenticator
@@ -27,6 +27,7 @@ from domain.pusher.commands import (
 from domain.pusher.pusher_app import limits_from_dict
 from infra.command_bus import CommandBus
 from infra.pusher.credentials import mint_app_id, mint_key, mint_secret
+from infra.pusher.webhooks import Attempt, attempts_in
 from infra.request_context import command_context
 from infra.store.view_reader import ViewReader
 from projections.pusher_app_view import PusherAppRow, app_by_id, list_apps
@@ -95,6 +96,26 @@ class AppCredentials(BaseModel):
     app_id: str
     key: str
     secret: str = Field(description="Shown once; kept only sealed with the master key.")
+
+
+class WebhookAttempt(BaseModel):
+    url: str
+    at_ms: int = Field(description="When the request was made, in ms since the epoch.")
+    events: int = Field(description="How many events the request carried.")
+    status: int | None = Field(description="The endpoint's HTTP status; null: no answer.")
+    outcome: str = Field(description='"delivered", "retrying", "gave up" or "no app".')
+    error: str
+
+
+def _attempt(attempt: Attempt) -> WebhookAttempt:
+    return WebhookAttempt(
+        url=attempt.url,
+        at_ms=attempt.at_ms,
+        events=attempt.events,
+        status=attempt.status,
+        outcome=attempt.outcome,
+        error=attempt.error,
+    )
 
 
 def _info(row: PusherAppRow) -> AppInfo:
@@ -189,6 +210,21 @@ def pusher_admin_router(
     )
     async def one_app(app_id: str, principal: Reader) -> AppInfo:
         return _info(await current(app_id))
+
+    @router.get(
+        "/{app_id}/webhooks",
+        summary="A Pusher app's latest webhook delivery attempts, newest first",
+        description="Kept for a day; what `hubline apps webhooks APP_ID` prints.",
+        response_model=list[WebhookAttempt],
+        responses=problem_responses(400, 401, 403, 404),
+    )
+    async def webhook_attempts(
+        app_id: str,
+        principal: Reader,
+        last: Annotated[int, Query(ge=1, le=1000, description="How many attempts.")] = 50,
+    ) -> list[WebhookAttempt]:
+        await current(app_id)
+        return [_attempt(a) for a in await views.query(attempts_in, app_id, last)]
 
     @router.patch(
         "/{app_id}",

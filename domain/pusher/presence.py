@@ -23,7 +23,9 @@ from domain.errors import DomainError
 
 Metadata = dict[str, Any]
 
-ChangeKind = Literal["joined", "left", "occupied", "vacated", "counted", "cache_miss"]
+ChangeKind = Literal[
+    "joined", "left", "occupied", "vacated", "counted", "cache_miss", "online", "offline"
+]
 
 
 class PusherNode(Aggregate):
@@ -34,6 +36,8 @@ class PusherNode(Aggregate):
     ChannelVacated: ClassVar[type[Aggregate.Event]]
     SubscriptionsCounted: ClassVar[type[Aggregate.Event]]
     CacheMissed: ClassVar[type[Aggregate.Event]]
+    UserSignedIn: ClassVar[type[Aggregate.Event]]
+    UserSignedOut: ClassVar[type[Aggregate.Event]]
     Stopped: ClassVar[type[Aggregate.Event]]
     Gone: ClassVar[type[Aggregate.Event]]
 
@@ -48,6 +52,8 @@ class PusherNode(Aggregate):
         self.members: dict[str, dict[str, dict[str, Any]]] = {}
         # app id -> channel -> subscriptions last counted (occupied channels only).
         self.channels: dict[str, dict[str, int]] = {}
+        # app id -> user id -> True: the users signed in on this node (watchlists' online).
+        self.users: dict[str, dict[str, bool]] = {}
         self.ended = False
 
     @event("MemberJoined")
@@ -90,6 +96,17 @@ class PusherNode(Aggregate):
         # Nothing to keep: a cache_miss webhook is made of it.
         pass
 
+    @event("UserSignedIn")
+    def user_signed_in(self, node_id: str, app_id: str, user_id: str, meta: Metadata) -> None:
+        self.users.setdefault(app_id, {})[user_id] = True
+
+    @event("UserSignedOut")
+    def user_signed_out(self, node_id: str, app_id: str, user_id: str, meta: Metadata) -> None:
+        users = self.users.get(app_id, {})
+        users.pop(user_id, None)
+        if not users:
+            self.users.pop(app_id, None)
+
     @event("Stopped")
     def stopped(self, node_id: str, meta: Metadata) -> None:
         self._forget_everything()
@@ -101,6 +118,7 @@ class PusherNode(Aggregate):
     def _forget_everything(self) -> None:
         self.members = {}
         self.channels = {}
+        self.users = {}
         self.ended = True
 
 
@@ -110,7 +128,8 @@ def pusher_node_id(node_id: str) -> UUID:
 
 @dataclass(frozen=True)
 class PresenceChange:
-    """One change of what a node holds, in the order its sockets made them."""
+    """One change of what a node holds, in the order its sockets made them ("online" and
+    "offline": a user's first and last signed-in socket on the node; no channel)."""
 
     kind: ChangeKind
     app_id: str
@@ -163,6 +182,10 @@ def report_pusher_presence(command: ReportPusherPresence, uow: UnitOfWork) -> No
             node.subscriptions_counted(node_id, app_id, channel, max(0, change.count), meta)
         elif change.kind == "cache_miss":
             node.cache_missed(node_id, app_id, channel, meta)
+        elif change.kind == "online" and change.user_id is not None:
+            node.user_signed_in(node_id, app_id, change.user_id, meta)
+        elif change.kind == "offline" and change.user_id is not None:
+            node.user_signed_out(node_id, app_id, change.user_id, meta)
         else:
             raise DomainError(f"not a presence change: {change.kind}")
 

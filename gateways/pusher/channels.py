@@ -99,7 +99,16 @@ class ChannelRegistry:
         sockets = self._users.setdefault(app_id, {}).setdefault(user_id, set())
         sockets.add(connection)
         if len(sockets) == 1:
+            self.peers.signed_in(app_id, user_id)
             self.watchlists.came_online(app_id, user_id)
+
+    def is_signed_in(self, app_id: str, user_id: str) -> bool:
+        """The user has a signed-in socket on this node."""
+        return user_id in self._users.get(app_id, {})
+
+    def signed_in_users(self) -> list[tuple[str, str]]:
+        """(app id, user id) of every user signed in on this node."""
+        return [(a, u) for a, users in self._users.items() for u in users]
 
     def user_connections(self, app_id: str, user_id: str) -> list[PusherConnection]:
         """The sockets signed in as the user, and those in a presence channel as the user."""
@@ -122,7 +131,9 @@ class ChannelRegistry:
             sockets.discard(connection)
             if not sockets:
                 del users[user_id]
-                self.watchlists.went_offline(app_id, user_id)
+                self.peers.signed_out(app_id, user_id)
+                if not self.peers.online_elsewhere(app_id, user_id):
+                    self.watchlists.went_offline(app_id, user_id)
         if not users:
             del self._users[app_id]
 
@@ -231,25 +242,39 @@ class ChannelRegistry:
             self.count_changed(app_id, name)
 
     def count_changed(self, app_id: str, name: str) -> None:
-        """Sends pusher_internal:subscription_count to the channel's subscribers (the app
-        asked for it; never on presence channels, whose members say more)."""
+        """Sends pusher_internal:subscription_count (every node's subscriptions) to the
+        channel's subscribers here (the app asked for it; never on presence channels,
+        whose members say more)."""
         channel = self._channels.get(app_id, {}).get(name)
         if channel is None or channel.kind is ChannelKind.PRESENCE or channel.count_timer:
             return
         wait = channel.count_sent_at + COUNT_INTERVAL_SECONDS - time.monotonic()
-        if len(channel.subscribers) <= SMALL_CHANNEL or wait <= 0:
-            self._send_count(channel)
+        if self._cluster_count(app_id, channel) <= SMALL_CHANNEL or wait <= 0:
+            self._send_count(app_id, channel)
         else:
             channel.count_timer = asyncio.get_running_loop().call_later(
-                wait, self._send_count, channel
+                wait, self._send_count, app_id, channel
             )
 
-    def _send_count(self, channel: Channel) -> None:
+    def remote_count_changed(self, app_id: str, name: str) -> None:
+        """Another node's subscriptions to the channel changed (from the feed)."""
+        channel = self._channels.get(app_id, {}).get(name)
+        if channel is None or not channel.subscribers:
+            return
+        # The app's limits as this node's sockets last read them.
+        any_subscriber = next(iter(channel.subscribers.values()))
+        if any_subscriber.app.limits.subscription_count_events:
+            self.count_changed(app_id, name)
+
+    def _cluster_count(self, app_id: str, channel: Channel) -> int:
+        return len(channel.subscribers) + self.peers.remote_subscriptions(app_id, channel.name)
+
+    def _send_count(self, app_id: str, channel: Channel) -> None:
         channel.count_timer = None
         channel.count_sent_at = time.monotonic()
         count = protocol.event(
             "pusher_internal:subscription_count",
-            protocol.json_string({"subscription_count": len(channel.subscribers)}),
+            protocol.json_string({"subscription_count": self._cluster_count(app_id, channel)}),
             channel.name,
         )
         self._send(channel.subscribers.values(), count, None)

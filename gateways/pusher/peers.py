@@ -16,6 +16,20 @@ class NodePeers(Protocol):
         """The channel's presence members held by other live nodes: user id -> user_info."""
         ...
 
+    def remote_subscriptions(self, app_id: str, channel: str) -> int:
+        """The channel's subscriptions on other live nodes."""
+        ...
+
+    def online_elsewhere(self, app_id: str, user_id: str) -> bool:
+        """The user has a signed-in socket on another live node."""
+        ...
+
+    def signed_in(self, app_id: str, user_id: str) -> None:
+        """A user's first signed-in socket on this node."""
+
+    def signed_out(self, app_id: str, user_id: str) -> None:
+        """A user's last signed-in socket on this node left."""
+
     def joined(self, app_id: str, channel: str, user_id: str, user_info: Any) -> None:
         """A user's first socket in the channel on this node."""
 
@@ -38,6 +52,18 @@ class NodePeers(Protocol):
 class NoPeers:
     def remote_members(self, app_id: str, channel: str) -> Mapping[str, Any]:
         return {}
+
+    def remote_subscriptions(self, app_id: str, channel: str) -> int:
+        return 0
+
+    def online_elsewhere(self, app_id: str, user_id: str) -> bool:
+        return False
+
+    def signed_in(self, app_id: str, user_id: str) -> None:
+        pass
+
+    def signed_out(self, app_id: str, user_id: str) -> None:
+        pass
 
     def joined(self, app_id: str, channel: str, user_id: str, user_info: Any) -> None:
         pass

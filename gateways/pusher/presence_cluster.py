@@ -5,8 +5,10 @@ channel, a channel's first or last subscriber, its subscription count) is report
 `PusherNode` events through the command bus, in order, off the fan-out's path: the
 registry only queues a change. Every node's feed applies the other nodes' events to a
 `ClusterPresence`, and tells this node's sockets what changed cluster-wide (member_added
-on a user's first node, member_removed on its last). Subscription counts are reported at
-most once per `count_seconds` per channel, and only when they changed.
+on a user's first node, member_removed on its last, subscription_count when a channel's
+count changed, a watchlist's online/offline on a user's first/last signed-in node).
+Subscription counts are reported at most once per `count_seconds` per channel, and only
+when they changed; sign-ins only on a user's first and last socket on the node.
 
 A node renews a lease every 5 s; a node whose lease is 20 s old is declared gone (by any
 node: the command is idempotent), which removes its members everywhere. A node declared
@@ -39,8 +41,11 @@ from gateways.pusher.channels import ChannelRegistry
 from infra.command_bus import CommandBus
 from projections.pusher_presence_view import (
     ClusterPresence,
+    CountChanged,
     MemberRemoved,
     NodeChange,
+    UserOffline,
+    UserOnline,
     node_change,
 )
 from projections.records import LogRecord
@@ -115,6 +120,8 @@ class PresenceCluster:
                 node = await asyncio.to_thread(self._load_node, node_id)
                 if node is not None:
                     self._cluster.load(node_id, node)
+            for app_id, user_id in self._cluster.online_users():
+                self._registry.watchlists.came_online(app_id, user_id)
         self._ready = True
         early, self._early = self._early, []
         for change in early:
@@ -145,6 +152,18 @@ class PresenceCluster:
 
     def remote_members(self, app_id: str, channel: str) -> Mapping[str, Any]:
         return self._cluster.users(app_id, channel)
+
+    def remote_subscriptions(self, app_id: str, channel: str) -> int:
+        return self._cluster.subscription_count(app_id, channel)
+
+    def online_elsewhere(self, app_id: str, user_id: str) -> bool:
+        return self._cluster.is_online(app_id, user_id)
+
+    def signed_in(self, app_id: str, user_id: str) -> None:
+        self._report(PresenceChange("online", app_id, "", user_id))
+
+    def signed_out(self, app_id: str, user_id: str) -> None:
+        self._report(PresenceChange("offline", app_id, "", user_id))
 
     def joined(self, app_id: str, channel: str, user_id: str, user_info: Any) -> None:
         self._report(PresenceChange("joined", app_id, channel, user_id, user_info))
@@ -199,7 +218,10 @@ class PresenceCluster:
         log.warning("this node %s was declared gone; reporting its channels again", self.node_id)
         self.node_id = uuid.uuid4().hex
         self._published.clear()
-        changes: list[PresenceChange] = []
+        changes: list[PresenceChange] = [
+            PresenceChange("online", app_id, "", user_id)
+            for app_id, user_id in self._registry.signed_in_users()
+        ]
         for app_id, channel in self._registry.held_channels():
             changes.append(PresenceChange("occupied", app_id, channel.name))
             self._published[(app_id, channel.name)] = 1
@@ -286,6 +308,14 @@ class PresenceCluster:
                 transition.app_id, transition.channel, transition.user_id
             ):
                 self._tell_removed(transition.app_id, transition.channel, transition.user_id)
+            elif isinstance(transition, CountChanged):
+                registry.remote_count_changed(transition.app_id, transition.channel)
+            elif isinstance(transition, UserOnline):
+                registry.watchlists.came_online(transition.app_id, transition.user_id)
+            elif isinstance(transition, UserOffline) and not registry.is_signed_in(
+                transition.app_id, transition.user_id
+            ):
+                registry.watchlists.went_offline(transition.app_id, transition.user_id)
 
     def _tell_added(self, app_id: str, channel: str, user_id: str, user_info: Any) -> None:
         data = protocol.json_string({"user_id": user_id, "user_info": user_info})

@@ -40,6 +40,7 @@ from projections.pusher_webhooks import (
     OutboxRow,
     outbox_row,
 )
+from projections.view_store import ViewTransaction
 
 log = logging.getLogger(__name__)
 
@@ -236,11 +237,16 @@ def create_attempts_table(views: ViewDatabase) -> None:
 def recent_attempts(views: ViewDatabase, app_id: str, limit: int = 50) -> list[Attempt]:
     """The app's latest delivery attempts, newest first: what an operator looks at."""
     with views.transaction(write=False) as tx:
-        rows = tx.fetchall(
-            f"SELECT app_id, url, at_ms, events, status, outcome, error FROM {ATTEMPTS}"
-            " WHERE app_id = ? ORDER BY at_ms DESC LIMIT ?",
-            (app_id, limit),
-        )
+        return attempts_in(tx, app_id, limit)
+
+
+def attempts_in(tx: ViewTransaction, app_id: str, limit: int) -> list[Attempt]:
+    """recent_attempts in a transaction of the caller's (the admin API's view reader)."""
+    rows = tx.fetchall(
+        f"SELECT app_id, url, at_ms, events, status, outcome, error FROM {ATTEMPTS}"
+        " WHERE app_id = ? ORDER BY at_ms DESC LIMIT ?",
+        (app_id, limit),
+    )
     return [
         Attempt(str(a), str(u), int(t), int(n), None if s is None else int(s), str(o), str(e))
         for a, u, t, n, s, o, e in rows

@@ -26,7 +26,7 @@ from infra.log.feed import EmbeddedLogFeed, LogFeed
 from infra.pusher.app_directory import PusherAppDirectory
 from infra.pusher.declared_apps import ensure_declared_apps, read_declared_apps
 from infra.pusher.node_leases import NodeLeases
-from infra.pusher.webhooks import WebhookSender, read_app
+from infra.pusher.webhooks import WebhookSender, create_attempts_table, read_app
 from infra.settings import Settings
 from infra.store.aggregates import AggregateLoader
 from infra.store.event_store import EventStore
@@ -154,6 +154,8 @@ class Services:
         # Webhooks leave from whoever keeps the views: here embedded, the projection
         # workers distributed.
         self.webhooks: WebhookSender | None = None
+        # The admin API reads the attempts before any sender may have run.
+        create_attempts_table(self.views)
         if settings.log == "embedded":
             self.webhooks = WebhookSender(
                 self.views, lambda app_id: read_app(self.aggregates, self.secret_box, app_id)

@@ -22,6 +22,9 @@ import pytest
 from pusher.errors import PusherBadAuth, PusherBadRequest, PusherBadStatus, PusherForbidden
 
 from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.pusher_apps import RawSocket
+from tests.e2e.pusher_apps import create_app as create_served_app
+from tests.e2e.webhook_receiver import set_webhooks, webhook_receiver
 
 MASTER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -365,6 +368,36 @@ def test_admin_rest(stack: Stack) -> None:
     assert any(a["app_id"] == app.app_id for a in httpx.get(base, headers=reader).json())
     refused = httpx.post(base, json={"name": "nope"}, headers=reader)
     assert refused.status_code == 403
+
+
+def test_admin_rest_webhook_attempts(stack: Stack) -> None:
+    reader = stack.auth("pusherApps:read")
+    app = create_served_app(stack)
+    attempts_url = f"{stack.url}/api/v1/pusher/apps/{app.app_id}/webhooks"
+    assert httpx.get(attempts_url, headers=reader).json() == []
+    with webhook_receiver(app, failures=1) as hooks:
+        set_webhooks(stack, app, hooks.url, "channel_occupied")
+        time.sleep(1.5)  # the app's sockets learn the new webhooks from the feed
+        raw = RawSocket(stack, app.key).established()
+        assert raw.subscribe("news")["event"] == "pusher_internal:subscription_succeeded"
+        hooks.wait_for(lambda events: any(e["name"] == "channel_occupied" for e in events))
+        raw.close()
+    deadline = time.monotonic() + 15
+    while True:
+        attempts = httpx.get(attempts_url, headers=reader).json()
+        if {"delivered", "retrying"} <= {a["outcome"] for a in attempts}:
+            break
+        assert time.monotonic() < deadline, attempts
+        time.sleep(0.2)
+    assert attempts[0]["outcome"] == "delivered" and attempts[0]["status"] == 200
+    assert attempts[-1]["outcome"] == "retrying" and attempts[-1]["status"] == 500
+    assert all(a["url"] == hooks.url and a["events"] >= 1 for a in attempts)
+    assert len(httpx.get(attempts_url, params={"last": 1}, headers=reader).json()) == 1
+    assert httpx.get(attempts_url, params={"last": 0}, headers=reader).status_code == 400
+    assert httpx.get(attempts_url).status_code == 401
+    assert httpx.get(attempts_url, headers=stack.auth("audit:read")).status_code == 403
+    unknown = f"{stack.url}/api/v1/pusher/apps/999999999/webhooks"
+    assert httpx.get(unknown, headers=reader).status_code == 404
 
 
 def test_the_api_under_a_path_prefix(tmp_path_factory: pytest.TempPathFactory) -> None:

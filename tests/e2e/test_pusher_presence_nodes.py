@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pusher.signature import sign
 
+from gateways.pusher.signatures import signin_message
 from tests.e2e.conftest import Stack, running_stack
 from tests.e2e.pusher_apps import PusherApp, RawSocket, create_app, wait_until_served
 from tests.e2e.server import Server
@@ -137,6 +138,74 @@ def test_presence_agrees_across_nodes_and_a_killed_node_leaves(
         assert len(hooks.named("channel_occupied", channel)) == 1
         assert hooks.bad_signatures == 0
         assert hooks.requests > 2  # the two failures were retried
+
+
+def _frame_data(frame: dict[str, Any]) -> Any:
+    data = frame["data"]
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def _until_frame(raw: RawSocket, event: str, data: Any, within: float = 15) -> None:
+    """Reads the socket's frames until `event` with `data` (earlier figures may come first:
+    the other node's changes arrive through the log)."""
+    deadline = time.monotonic() + within
+    seen: list[dict[str, Any]] = []
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {event} {data} in {seen}"
+        frame = raw.recv(timeout=left)
+        if frame["event"] == event and _frame_data(frame) == data:
+            return
+        seen.append(frame)
+
+
+def _sign_in(app: PusherApp, raw: RawSocket, user: str, watchlist: list[str]) -> None:
+    user_data = json.dumps({"id": user, "watchlist": watchlist})
+    auth = f"{app.key}:{sign(app.secret, signin_message(raw.socket_id, user_data))}"
+    raw.send({"event": "pusher:signin", "data": {"user_data": user_data, "auth": auth}})
+    assert raw.recv()["event"] == "pusher:signin_success"
+
+
+def test_subscription_counts_and_watchlists_span_nodes(nodes: tuple[Stack, Server]) -> None:
+    a, b = nodes
+    app = create_app(a, "subscription_count_events=true")
+    wait_until_served(b, app)
+    count_event = "pusher_internal:subscription_count"
+
+    on_a = RawSocket(a, app.key).established()
+    assert on_a.subscribe("counted")["event"] == "pusher_internal:subscription_succeeded"
+    _until_frame(on_a, count_event, {"subscription_count": 1})
+    on_b = RawSocket(b, app.key).established()
+    assert on_b.subscribe("counted")["event"] == "pusher_internal:subscription_succeeded"
+    # Node A's socket hears of node B's subscriber, and B's socket counts A's.
+    _until_frame(on_a, count_event, {"subscription_count": 2})
+    _until_frame(on_b, count_event, {"subscription_count": 2})
+    on_b.close()
+    _until_frame(on_a, count_event, {"subscription_count": 1})
+    on_a.close()
+
+    watcher = RawSocket(a, app.key).established()
+    _sign_in(app, watcher, "watcher", ["wanda"])
+    offline = {"events": [{"name": "offline", "user_ids": ["wanda"]}]}
+    online = {"events": [{"name": "online", "user_ids": ["wanda"]}]}
+    _until_frame(watcher, "pusher_internal:watchlist_events", offline)
+    wanda = RawSocket(b, app.key).established()
+    _sign_in(app, wanda, "wanda", [])
+    _until_frame(watcher, "pusher_internal:watchlist_events", online)
+    wanda.close()
+    _until_frame(watcher, "pusher_internal:watchlist_events", offline)
+    # A watcher that arrives later on node A finds wanda online on node B at once.
+    wanda_again = RawSocket(b, app.key).established()
+    _sign_in(app, wanda_again, "wanda", [])
+    _until_frame(watcher, "pusher_internal:watchlist_events", online)
+    late = RawSocket(a, app.key).established()
+    _sign_in(app, late, "late", ["wanda"])
+    _until_frame(late, "pusher_internal:watchlist_events", online)
+    # Node B killed: wanda goes offline for node A's watchers.
+    b.kill()
+    _until_frame(watcher, "pusher_internal:watchlist_events", offline, within=30)
+    watcher.close()
+    late.close()
 
 
 def test_webhooks_embedded_with_retries(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from domain.pusher.apps import AppConfig, AppLimits
 from gateways.pusher import channels as channel_module
 from gateways.pusher.channels import ChannelRegistry
+from gateways.pusher.peers import NoPeers
 from gateways.pusher.session import PusherSession
 from gateways.pusher.signatures import sign, signin_message
 from tests.unit.gateways.test_pusher_session import _join, _said, _send, _socket
@@ -146,3 +147,38 @@ def test_big_channels_hear_their_count_at_most_every_interval(monkeypatch: Any) 
 def _count(frame: str) -> int:
     value: int = json.loads(json.loads(frame)["data"])["subscription_count"]
     return value
+
+
+class OtherNodes(NoPeers):
+    """What the other nodes hold, as their reports in the feed would have said."""
+
+    def __init__(self) -> None:
+        self.subscriptions = 0
+        self.online: set[str] = set()
+
+    def remote_subscriptions(self, app_id: str, channel: str) -> int:
+        return self.subscriptions
+
+    def online_elsewhere(self, app_id: str, user_id: str) -> bool:
+        return user_id in self.online
+
+
+def test_counts_and_watchlists_include_the_other_nodes() -> None:
+    registry = ChannelRegistry()
+    others = registry.peers = OtherNodes()
+    others.subscriptions = 3
+    first = _socket(registry, 1, COUNTED)
+    _send(first, "pusher:subscribe", {"channel": "news"})
+    assert _counts(_said(first)) == [4]
+    others.subscriptions = 1
+    registry.remote_count_changed(COUNTED.app_id, "news")
+    assert _counts(_said(first)) == [2]
+
+    carol = _socket(registry, 2)
+    _sign_in(carol, "carol", ["alice"])
+    alice = _socket(registry, 3)
+    _sign_in(alice, "alice")
+    assert _watchlist_events(_said(carol)) == [{"name": "online", "user_ids": ["alice"]}]
+    others.online.add("alice")  # alice is signed in on another node too
+    registry.disconnect(alice.connection)
+    assert _said(carol) == []

@@ -10,6 +10,8 @@ from projections.pusher_presence_view import (
     MemberAdded,
     MemberRemoved,
     NodeChange,
+    UserOffline,
+    UserOnline,
 )
 
 
@@ -77,3 +79,18 @@ def test_a_record_already_loaded_is_skipped() -> None:
     a = Node("a")
     first = a.change("joined", user_id="ann")
     assert cluster.apply(first) and cluster.apply(first) == []
+
+
+def test_a_user_is_online_from_its_first_node_to_its_last_and_a_gone_node_signs_out() -> None:
+    cluster = ClusterPresence()
+    a, b = Node("a"), Node("b")
+    assert cluster.apply(a.change("online", "", user_id="ann")) == [UserOnline("1", "ann")]
+    assert cluster.apply(b.change("online", "", user_id="ann")) == []
+    assert cluster.apply(a.change("offline", "", user_id="ann")) == []
+    assert cluster.is_online("1", "ann")
+    assert cluster.apply(b.change("online", "", user_id="bob")) == [UserOnline("1", "bob")]
+    assert set(cluster.apply(b.change("ended"))) == {
+        UserOffline("1", "ann"),
+        UserOffline("1", "bob"),
+    }
+    assert cluster.online_users() == []
