@@ -6,6 +6,10 @@ written by the socket's writer task, which waits on a bare future while the outb
 burst instead cost twice the CPU per delivery). A client that lets its outbox grow past
 the bound (its transport stopped taking bytes) is ended (4100, reconnect after a pause)
 and loses what was queued, so the fan-out to every other subscriber goes on at full speed.
+
+Where the transport takes pre-encoded frames (SEND_FRAMES), everything queued is written
+in one go, and an event published to a channel carries its websocket frame, encoded once
+for every subscriber (SharedText): per delivery, only a list append is left.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from starlette.types import Scope, Send
 
 from domain.pusher.apps import AppConfig
 from gateways.pusher import protocol
+from infra.transport.websocket_protocol import SEND_FRAMES, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +47,27 @@ class Ending:
 CLIENT_LEFT = Ending(1000, "client left", drain=False)
 
 
+class SharedText(str):
+    """A frame's text queued to many sockets, with its websocket frame encoded once.
+
+    A str, so that it queues, counts and reads (take_frames, tests) like any other frame.
+    """
+
+    frame: bytes
+
+    def __new__(cls, text: str) -> SharedText:
+        shared = super().__new__(cls, text)
+        shared.frame = text_frame(text)
+        return shared
+
+
 class PusherConnection:
     __slots__ = (
         "_buffer_limit",
         "_client_events",
         "_outbox",
         "_queued_bytes",
+        "_raw_frames",
         "_reader",
         "_send",
         "_waiter",
@@ -83,6 +103,8 @@ class PusherConnection:
         # where frames stay in the outbox for the test to take.
         self.scope: Scope | None = None
         self._send: Send | None = None
+        # Whether the transport takes frames we encoded (written in one go).
+        self._raw_frames = False
         # The task reading the socket: cancelled when a close frame cannot be written.
         self._reader: asyncio.Task[Any] | None = None
         # Writes the outbox (from attach on); it waits on _waiter while there is nothing.
@@ -93,6 +115,7 @@ class PusherConnection:
         """Called by the task that reads the socket, with the socket's scope and send."""
         self.scope = scope
         self._send = send
+        self._raw_frames = SEND_FRAMES in (scope.get("extensions") or {})
         self._reader = asyncio.current_task()
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
@@ -160,7 +183,14 @@ class PusherConnection:
                     self._waiter = loop.create_future()
                     await self._waiter
                     continue
-                for frame in self.take_frames():
+                frames = self.take_frames()
+                if self._raw_frames:
+                    data = b"".join(
+                        [f.frame if type(f) is SharedText else text_frame(f) for f in frames]
+                    )
+                    await send({"type": SEND_FRAMES, "bytes": data})
+                    continue
+                for frame in frames:
                     await send({"type": "websocket.send", "text": frame})
             ending = self.ending
             if ending is not None and ending is not CLIENT_LEFT:

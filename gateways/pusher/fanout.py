@@ -1,7 +1,8 @@
 """From the log feed to this node's Pusher sockets, in log order, on the event loop.
 
-Each event is encoded once per channel and the same text is queued to every subscriber;
-queuing never waits for a client (see connection.py).
+Each event is encoded once per channel, text and websocket frame (SharedText), and the
+same object is queued to every subscriber; queuing never waits for a client (see
+connection.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from domain.pusher.apps import AppDirectory
 from gateways.pusher import protocol
 from gateways.pusher.cache import is_cache_channel
 from gateways.pusher.channels import ChannelRegistry
-from gateways.pusher.connection import Ending
+from gateways.pusher.connection import Ending, SharedText
 from projections.pusher_deliveries import (
     AppChanged,
     AppDisabled,
@@ -42,7 +43,9 @@ class PusherFanout:
             for delivery in pusher_deliveries(record):
                 if isinstance(delivery, ChannelEvent):
                     extra = {"user_id": delivery.user_id} if delivery.user_id is not None else {}
-                    text = protocol.event(delivery.name, delivery.data, delivery.channel, **extra)
+                    text = SharedText(
+                        protocol.event(delivery.name, delivery.data, delivery.channel, **extra)
+                    )
                     if is_cache_channel(delivery.channel):
                         registry.cache.remember(
                             delivery.app_id, delivery.channel, text, delivery.data

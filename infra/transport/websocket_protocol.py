@@ -12,18 +12,43 @@
   away the close frame before the client read it. The close frame is now followed by our
   FIN and what the client still sends is read and dropped for up to LINGER_SECONDS (a
   lingering close, as web servers do), so the client learns why.
+- A fan-out writes the same text to thousands of sockets: websockets' sans-I/O connection
+  builds its frame again for each and uvicorn writes each frame on its own. An application
+  that sees SEND_FRAMES in the scope's extensions may send {"type": SEND_FRAMES, "bytes":
+  ...}: text frames it encoded itself (text_frame, once for every socket), written in one
+  transport write after the same checks as a websocket.send (writable, still open).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+from websockets.protocol import State
 
 # How long a connection closed for a protocol error keeps reading (and dropping) what the
 # client still sends, so that our close frame reaches it.
 LINGER_SECONDS = 2.0
+
+# The scope extension and message type of pre-encoded frames (see the module's docstring).
+SEND_FRAMES = "hubline.websocket.send_frames"
+
+
+def text_frame(text: str) -> bytes:
+    """One unfragmented, unmasked text frame as a server sends it (RFC 6455 5.2)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 65536:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
@@ -99,10 +124,30 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self._linger.cancel()
         super().connection_lost(exc)
 
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        # Frames encoded by the application are only right without extensions: a
+        # compressed connection frames (and flags) every message itself.
+        if not self.config.ws_per_message_deflate:
+            self.scope["extensions"][SEND_FRAMES] = {}
+
     async def send(self, message: ASGISendEvent) -> None:
+        raw = cast(dict[str, Any], message)
+        if raw["type"] == SEND_FRAMES:
+            await self._send_frames(raw["bytes"])
+            return
         await super().send(message)
         if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
             self.handshake_complete = True
+
+    async def _send_frames(self, data: bytes) -> None:
+        await self.writable.wait()
+        if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
+            # What websocket.send does once the client or we began closing.
+            raise ClientDisconnected()
+        if not self.handshake_complete or self.initial_response is not None:
+            raise RuntimeError(f"'{SEND_FRAMES}' before the websocket was accepted")
+        self.transport.write(data)
 
     def _answer_refused_handshake(self) -> None:
         self.logger.info(
