@@ -31,6 +31,7 @@ from domain.pusher.commands import TerminatePusherUserConnections, TriggerPusher
 from infra.command_bus import CommandBus
 from infra.limits.rate_limits import RateLimiter
 from infra.request_context import command_context
+from projections.pusher_cache_view import is_cache_channel
 
 Route = Callable[..., Coroutine[Any, Any, JSONResponse]]
 _SIGNED = {
@@ -223,7 +224,7 @@ def pusher_router(
         if "user_count" in info:
             answer["user_count"] = len(channels.presence_user_ids(app.app_id, channel_name))
         if wants_cache:
-            cached = channels.cached_event(app.app_id, channel_name)
+            cached = await channels.cached_event(app.app_id, channel_name)
             # Pusher leaves `cache` out while the channel has no last event.
             if cached is not None:
                 answer["cache"] = {"data": cached.data, "ttl": cached.ttl_seconds}
@@ -293,14 +294,6 @@ def pusher_router(
                 response_class=JSONResponse,
             )
     return router
-
-
-# The websocket side keeps the last event of these channels (gateways/pusher/cache.py).
-_CACHE_PREFIXES = ("cache-", "private-cache-", "private-encrypted-cache-", "presence-cache-")
-
-
-def is_cache_channel(name: str) -> bool:
-    return name.startswith(_CACHE_PREFIXES)
 
 
 def _check_channel(app: AppConfig, name: str) -> None:

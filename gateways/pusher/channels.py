@@ -59,9 +59,9 @@ class ChannelState:
 
 
 class ChannelRegistry:
-    def __init__(self) -> None:
+    def __init__(self, cache: ChannelCache | None = None) -> None:
         # The last event of each cache channel (see cache.py).
-        self.cache = ChannelCache()
+        self.cache = cache if cache is not None else ChannelCache()
         # Who watches whom; told here when a user's first socket signs in and last leaves.
         self.watchlists = Watchlists()
         self._channels: dict[str, dict[str, Channel]] = {}

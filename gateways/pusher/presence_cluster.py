@@ -349,8 +349,9 @@ class PresenceCluster:
     def presence_user_ids(self, app_id: str, channel: str) -> list[str]:
         return list(self._registry.presence_members(app_id, channel))
 
-    def cached_event(self, app_id: str, channel: str) -> CachedEvent | None:
-        return self._registry.cached_event(app_id, channel)
+    async def cached_event(self, app_id: str, channel: str) -> CachedEvent | None:
+        # The log keeps it for every node: the store answers what this node did not see.
+        return await self._registry.cache.look_up(app_id, channel)
 
     def _channel(self, app_id: str, name: str, count: int) -> ClusterChannel:
         users = (

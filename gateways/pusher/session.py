@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
 
 from domain.pusher.channel_names import SERVER_TO_USER_PREFIX, channel_name_problem
 from gateways.pusher import protocol
-from gateways.pusher.cache import is_cache_channel
+from gateways.pusher.cache import CachedEvent, cache_miss, is_cache_channel
 from gateways.pusher.channel_kinds import ChannelKind, kind_of
 from gateways.pusher.channels import ChannelRegistry
 from gateways.pusher.connection import Ending, PusherConnection
@@ -125,13 +126,26 @@ class PusherSession:
             protocol.event("pusher_internal:subscription_succeeded", data_out, channel)
         )
         if is_cache_channel(channel):
-            if self.registry.cached_event(app.app_id, channel) is None and any(
-                "cache_miss" in hook.event_types for hook in app.webhooks
-            ):
-                self.registry.peers.cache_missed(app.app_id, channel)
-            connection.deliver(self.registry.cache.replay(connection.app.app_id, channel))
+            # At once from memory; else once the store was read (the frames that follow
+            # subscription_succeeded meanwhile are this channel's live events).
+            self.registry.cache.answer(
+                app.app_id, channel, connection.socket_id, partial(self._replay, channel)
+            )
         if first and limits.subscription_count_events:
             self.registry.count_changed(app.app_id, channel)
+
+    def _replay(self, channel: str, cached: CachedEvent | None) -> None:
+        """A new subscriber of a cache channel is sent its last event, or cache_miss."""
+        connection = self.connection
+        if connection.ending is not None or channel not in connection.subscriptions:
+            return  # gone, or unsubscribed while the store was read
+        if cached is not None:
+            connection.deliver(cached.frame)
+            return
+        app = connection.app
+        if any("cache_miss" in hook.event_types for hook in app.webhooks):
+            self.registry.peers.cache_missed(app.app_id, channel)
+        connection.deliver(cache_miss(channel))
 
     def _member(self, channel: str, channel_data: str) -> tuple[str, Any]:
         limits = self.connection.app.limits

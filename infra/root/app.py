@@ -32,6 +32,7 @@ from gateways.devices.thermostat_session import ThermostatSessions
 from gateways.events.endpoint import event_gateway
 from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
+from gateways.pusher.cache import ChannelCache
 from gateways.pusher.channels import ChannelRegistry
 from gateways.pusher.endpoint import PusherGateway, PusherGatewaySettings, PusherSockets
 from gateways.pusher.fanout import PusherFanout
@@ -39,6 +40,7 @@ from gateways.pusher.presence_cluster import LeaseTiming, PresenceCluster
 from gateways.senz.change_notifications import ChangeNotifications
 from gateways.signalr.hub_server import HubServer
 from gateways.websocket_auth import WebSocketAuthenticator
+from infra.pusher.cache_channel_view import CacheChannelView
 from infra.pusher.credentials import seal_secret
 from infra.root.api_docs import install_api_docs
 from infra.root.errors import install_error_mapping
@@ -54,7 +56,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     # This node's Pusher channels: the gateway keeps them; with the other nodes' (the
     # presence cluster), the HTTP API answers about them.
-    pusher_channels = ChannelRegistry()
+    pusher_channels = ChannelRegistry(_pusher_cache(running))
     presence = _presence_cluster(running, pusher_channels)
 
     @asynccontextmanager
@@ -119,6 +121,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app.state.before_shutdown = before_shutdown
     return app
+
+
+def _pusher_cache(services: Services) -> ChannelCache:
+    # What this node's feed did not bring, the log's view holds (a node started later).
+    return ChannelCache(
+        stored=CacheChannelView(
+            services.views,
+            services.runner,
+            services.store.head,
+            services.settings.read_your_writes_timeout_seconds,
+        )
+    )
 
 
 def _presence_cluster(services: Services, channels: ChannelRegistry) -> PresenceCluster:

@@ -39,6 +39,7 @@ from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
 from projections.pusher_app_view import PusherAppView
+from projections.pusher_cache_view import PusherCacheView
 from projections.pusher_webhooks import PusherWebhooks
 from projections.records import LogRecord
 from projections.thermostat_view import ThermostatView
@@ -65,6 +66,7 @@ def all_projections() -> list[Projection]:
         ThermostatView(),
         PusherAppView(),
         PusherWebhooks(),
+        PusherCacheView(),
     ]
 
 
