@@ -29,7 +29,13 @@ from domain.pusher.apps import AppConfig, AppDirectory
 from domain.pusher.client_events import SendPusherClientEvent
 from gateways.pusher import protocol
 from gateways.pusher.channels import ChannelRegistry
-from gateways.pusher.connection import CLIENT_LEFT, CLOSE_SECONDS, Ending, PusherConnection
+from gateways.pusher.connection import (
+    CLIENT_LEFT,
+    CLOSE_SECONDS,
+    Ending,
+    PendingWrites,
+    PusherConnection,
+)
 from gateways.pusher.session import ClientEvent, PusherSession
 from infra.command_bus import CommandBus
 from infra.metrics import OPEN_CONNECTIONS
@@ -65,6 +71,7 @@ class PusherGateway:
         self._settings = settings
         self._sweeper: asyncio.Task[None] | None = None
         self._recording: set[asyncio.Task[None]] = set()
+        self._pending_writes = PendingWrites()
 
     async def close_all(self) -> None:
         """Before the server stops: 4200 tells Pusher's clients to reconnect at once (to
@@ -91,7 +98,7 @@ class PusherGateway:
                 connection.socket_id, round(self._settings.activity_timeout_seconds)
             )
         )
-        connection.attach(scope, send)
+        connection.attach(scope, send, self._pending_writes)
         self._registry.connect(connection)
         OPEN_CONNECTIONS.labels(gateway="pusher").inc()
         session = PusherSession(

@@ -17,6 +17,9 @@
   that sees SEND_FRAMES in the scope's extensions may send {"type": SEND_FRAMES, "bytes":
   ...}: text frames it encoded itself (text_frame, once for every socket), written in one
   transport write after the same checks as a websocket.send (writable, still open).
+  The extension's "write" is the same without the wait: it writes at once and answers True,
+  or answers False where a send would wait (the transport is paused) or fail, so that a
+  fan-out to idle sockets needs no task switch per socket.
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         # Frames encoded by the application are only right without extensions: a
         # compressed connection frames (and flags) every message itself.
         if not self.config.ws_per_message_deflate:
-            self.scope["extensions"][SEND_FRAMES] = {}
+            self.scope["extensions"][SEND_FRAMES] = {"write": self.write_frames}
 
     async def send(self, message: ASGISendEvent) -> None:
         raw = cast(dict[str, Any], message)
@@ -139,6 +142,20 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
             self.handshake_complete = True
+
+    def write_frames(self, data: bytes) -> bool:
+        """Writes pre-encoded frames now; False, writing nothing, where a send would wait."""
+        if (
+            not self.writable.is_set()
+            or self.disconnected
+            or self.close_sent
+            or self.conn.state is not State.OPEN
+            or not self.handshake_complete
+            or self.initial_response is not None
+        ):
+            return False
+        self.transport.write(data)
+        return True
 
     async def _send_frames(self, data: bytes) -> None:
         await self.writable.wait()

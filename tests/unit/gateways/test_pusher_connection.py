@@ -7,7 +7,14 @@ from typing import Any
 
 from domain.pusher.apps import AppConfig
 from gateways.pusher import connection as connection_module
-from gateways.pusher.connection import CLIENT_LEFT, Ending, PusherConnection
+from gateways.pusher.connection import (
+    CLIENT_LEFT,
+    Ending,
+    PendingWrites,
+    PusherConnection,
+    SharedText,
+)
+from infra.transport.websocket_protocol import SEND_FRAMES, text_frame
 
 APP = AppConfig("1", "key", "secret", "test")
 
@@ -90,3 +97,66 @@ def test_a_slow_client_is_cut_off_with_4100_and_its_reader_stopped(monkeypatch: 
 
     sent, reader_stopped = asyncio.run(scenario())
     assert sent == [] and reader_stopped
+
+
+class _Transport:
+    """A transport taking pre-encoded frames; `paused` refuses writes as a full buffer does."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.sent: list[dict[str, Any]] = []
+        self.paused = False
+
+    def write(self, data: bytes) -> bool:
+        if self.paused:
+            return False
+        self.writes.append(data)
+        return True
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        return {"extensions": {SEND_FRAMES: {"write": self.write}}}
+
+
+def test_an_idle_socket_gets_a_callbacks_frames_in_one_write_without_its_writer() -> None:
+    async def scenario() -> tuple[_Transport, _Transport]:
+        pending = PendingWrites()
+        first, second = _Transport(), _Transport()
+        connections = [PusherConnection(f"1.{n}", APP, buffer_limit=1 << 20) for n in (1, 2)]
+        for connection, transport in zip(connections, (first, second), strict=True):
+            connection.attach(transport.scope, transport.send, pending)
+        await _settle()  # both writers are idle now
+        shared = SharedText('{"event":"e"}')
+        for connection in connections:
+            connection.deliver(shared)
+            connection.deliver("b")
+        assert first.writes == []  # written once the current callback is done
+        await asyncio.sleep(0)
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    expected = [text_frame('{"event":"e"}') + text_frame("b")]
+    assert first.writes == expected and second.writes == expected
+    assert first.sent == [] and second.sent == []
+
+
+def test_a_paused_transport_hands_the_frames_to_the_writer_in_order() -> None:
+    async def scenario() -> _Transport:
+        pending = PendingWrites()
+        transport = _Transport()
+        connection = PusherConnection("1.1", APP, buffer_limit=1 << 20)
+        connection.attach(transport.scope, transport.send, pending)
+        await _settle()
+        transport.paused = True
+        connection.deliver("a")
+        await asyncio.sleep(0)  # the write is refused: the writer is woken instead
+        connection.deliver("b")
+        await _settle()
+        return transport
+
+    transport = asyncio.run(scenario())
+    assert transport.writes == []
+    assert [m["bytes"] for m in transport.sent] == [text_frame("a") + text_frame("b")]
