@@ -7,52 +7,15 @@ Expiry after Pusher's hour is tested with a clock in tests/unit/gateways/test_pu
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 import uuid
-from typing import Any
 
 import pusher
-import pysher
 
 from tests.e2e.conftest import Stack
 from tests.e2e.pusher_apps import PusherApp, create_app, wait_until_served
+from tests.e2e.pysher_recorder import RecordingPysher
 from tests.e2e.server import Server
-
-
-class _Subscriber:
-    """A Pysher client (protocol 6) and every channel event it received, in order."""
-
-    def __init__(self, node: Server, app: PusherApp) -> None:
-        self.events: queue.Queue[tuple[str, str, Any]] = queue.Queue()
-        self.client = pysher.Pusher(
-            app.key, secure=False, custom_host="127.0.0.1", port=node.port, reconnect_interval=60
-        )
-        dispatch = self.client.connection.event_handler
-
-        def record(event: str, data: Any, channel: str) -> None:
-            self.events.put((channel, event, data))
-            dispatch(event, data, channel)
-
-        self.client.connection.event_handler = record
-        connected = threading.Event()
-        self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
-        self.client.connect()
-        assert connected.wait(10), "Pysher did not connect"
-
-    def received(self, channel: str, count: int) -> list[tuple[str, Any]]:
-        """The first `count` events on `channel` (subscription_succeeded first)."""
-        got: list[tuple[str, Any]] = []
-        deadline = time.monotonic() + 20
-        while len(got) < count:
-            on, event, data = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
-            if on == channel:
-                got.append((event, data))
-        return got
-
-    def disconnect(self) -> None:
-        self.client.disconnect(timeout=1)
 
 
 def _backend(node: Server, app: PusherApp) -> pusher.Pusher:
@@ -84,14 +47,14 @@ def test_a_node_started_after_the_last_event_replays_it(stack: Stack) -> None:
     sent_at = time.time()
 
     node = _node_after_the_events(stack, app)
-    subscriber = _Subscriber(node, app)
+    subscriber = RecordingPysher(node.port, app.key)
     try:
-        subscriber.client.subscribe(subscribed)
+        subscriber.subscribe(subscribed)
         assert subscriber.received(subscribed, 2) == [
             ("pusher_internal:subscription_succeeded", "{}"),
             ("story", '{"n": 1}'),
         ]
-        subscriber.client.subscribe(empty)
+        subscriber.subscribe(empty)
         assert [e for e, _ in subscriber.received(empty, 2)] == [
             "pusher_internal:subscription_succeeded",
             "pusher:cache_miss",
@@ -110,9 +73,9 @@ def test_a_node_started_after_the_last_event_replays_it(stack: Stack) -> None:
     finally:
         subscriber.disconnect()
     # What the node read from the log it keeps: another subscriber is answered the same.
-    second = _Subscriber(node, app)
+    second = RecordingPysher(node.port, app.key)
     try:
-        second.client.subscribe(asked)
+        second.subscribe(asked)
         assert second.received(asked, 2)[1] == ("story", '{"n": 1}')
     finally:
         second.disconnect()

@@ -8,16 +8,15 @@ import queue
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import pysher
 import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.pusher_apps import PusherApp, auth_endpoint, create_app, user_data
+from tests.e2e.pysher_recorder import RecordingPysher
 
 JS_CLIENTS = Path(__file__).parent / "js"
 
@@ -102,50 +101,11 @@ def test_pusher_js(stack: Stack) -> None:
                 process.kill()
 
 
-class _Pysher:
-    """One Pysher client and what its channels received."""
-
-    def __init__(self, stack: Stack, app: PusherApp, auth_url: str, user: str) -> None:
-        port = int(stack.ws_url.rsplit(":", 1)[1])
-        self.events: queue.Queue[tuple[str, str, Any]] = queue.Queue()
-        self.client = pysher.Pusher(
-            app.key, secure=False, custom_host="127.0.0.1", port=port,
-            auth_endpoint=f"{auth_url}/pysher/{user}", user_data=user_data(user),
-            reconnect_interval=60,
-        )  # fmt: skip
-        # Every channel event Pysher's connection hands to its channels, recorded before
-        # it does: Pysher makes the channel object after sending the subscribe, so a fast
-        # answer can arrive before a callback bound to it exists.
-        dispatch = self.client.connection.event_handler
-
-        def record(event: str, data: Any, channel: str) -> None:
-            self.events.put((channel, event, data))
-            dispatch(event, data, channel)
-
-        self.client.connection.event_handler = record
-        connected = threading.Event()
-        self.client.connection.bind("pusher:connection_established", lambda _: connected.set())
-        self.client.connect()
-        assert connected.wait(10), "Pysher did not connect"
-
-    def subscribe(self, channel: str) -> None:
-        self.client.subscribe(channel)
-
-    def disconnect(self) -> None:
-        # Pysher closes the socket at once, but its thread then waits in websocket-client's
-        # select on the closed socket for ~100 s: do not join it.
-        self.client.disconnect(timeout=1)
-
-    def next(self, channel: str, event: str) -> Any:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                got = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if got[:2] == (channel, event):
-                return got[2]
-        raise AssertionError(f"Pysher received no {event} on {channel}")
+def _pysher(stack: Stack, app: PusherApp, auth_url: str, user: str) -> RecordingPysher:
+    port = int(stack.ws_url.rsplit(":", 1)[1])
+    return RecordingPysher(
+        port, app.key, auth_endpoint=f"{auth_url}/pysher/{user}", user_data=user_data(user)
+    )
 
 
 def test_pysher(stack: Stack) -> None:
@@ -153,8 +113,7 @@ def test_pysher(stack: Stack) -> None:
     suffix = uuid.uuid4().hex[:8]
     public, private, presence = (f"{kind}{suffix}" for kind in ("public-", "private-", "presence-"))
     with auth_endpoint(app) as auth_url:
-        alice = _Pysher(stack, app, auth_url, "alice")
-        bob = _Pysher(stack, app, auth_url, "bob")
+        alice, bob = (_pysher(stack, app, auth_url, user) for user in ("alice", "bob"))
         try:
             for channel in (public, private):
                 alice.subscribe(channel)
