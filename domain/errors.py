@@ -4,6 +4,10 @@
 class DomainError(Exception):
     """A command was refused by the rules; nothing was changed."""
 
+    # The refusal's stable name, for surfaces whose wire format names it (OpenShock's problem
+    # `type`, e.g. "Device.NotFound"): a mapper switches on it, never on the message.
+    code: str | None = None
+
 
 class NotFound(DomainError):
     """The command names something that does not exist."""

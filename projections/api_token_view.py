@@ -27,17 +27,21 @@ class ApiTokenRow:
     expires_at: str | None
     revoked_at: str | None
     last_used_at: str | None
+    # OpenShock's v2 `shockerControl` as stored (domain/principals/shocker_control.py);
+    # None: the token has no limits.
+    shocker_control: dict[str, Any] | None = None
 
 
 class ApiTokenView:
     name = "api_tokens_v2"
-    version = 1
+    version = 2
 
     def create_statements(self) -> list[str]:
         return [
             f"CREATE TABLE IF NOT EXISTS {_TABLE} ("
             " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT, permissions TEXT NOT NULL,"
-            " created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, last_used_at TEXT)",
+            " created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, last_used_at TEXT,"
+            " shocker_control TEXT)",
             f"CREATE INDEX IF NOT EXISTS {_TABLE}_owner ON {_TABLE} (owner)",
         ]
 
@@ -49,11 +53,11 @@ class ApiTokenView:
         apply_by_aggregate(self.apply, mine, tx)
 
     def apply(self, record: LogRecord, tx: ViewTransaction) -> None:
+        payload = record.payload
         if record.type == "ApiToken.Issued":
-            payload = record.payload
             tx.execute(
-                f"INSERT INTO {_TABLE} (id, name, owner, permissions, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                f"INSERT INTO {_TABLE} (id, name, owner, permissions, created_at, expires_at,"
+                " shocker_control) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (
                     record.aggregate_id,
                     payload["name"],
@@ -61,7 +65,23 @@ class ApiTokenView:
                     orjson.dumps(payload["permissions"]).decode(),
                     record.timestamp.isoformat(),
                     payload.get("expires_at"),
+                    _control(payload.get("shocker_control")),
                 ),
+            )
+        elif record.type == "ApiToken.Changed":
+            tx.execute(
+                f"UPDATE {_TABLE} SET name = ?, permissions = ?, shocker_control = ? WHERE id = ?",
+                (
+                    payload["name"],
+                    orjson.dumps(payload["permissions"]).decode(),
+                    _control(payload.get("shocker_control")),
+                    record.aggregate_id,
+                ),
+            )
+        elif record.type == "ApiToken.PauseChanged":
+            tx.execute(
+                f"UPDATE {_TABLE} SET shocker_control = ? WHERE id = ?",
+                (_control(payload["shocker_control"]), record.aggregate_id),
             )
         elif record.type == "ApiToken.Revoked":
             tx.execute(
@@ -76,7 +96,10 @@ class ApiTokenView:
 
 
 def list_tokens(tx: ViewTransaction, owner: str | None = None) -> list[ApiTokenRow]:
-    columns = "id, name, owner, permissions, created_at, expires_at, revoked_at, last_used_at"
+    columns = (
+        "id, name, owner, permissions, created_at, expires_at, revoked_at, last_used_at,"
+        " shocker_control"
+    )
     if owner is None:
         rows = tx.fetchall(f"SELECT {columns} FROM {_TABLE} ORDER BY created_at")
     else:
@@ -86,5 +109,12 @@ def list_tokens(tx: ViewTransaction, owner: str | None = None) -> list[ApiTokenR
     return [_row(r) for r in rows]
 
 
+def _control(stored: dict[str, Any] | None) -> str | None:
+    return None if stored is None else orjson.dumps(stored).decode()
+
+
 def _row(r: tuple[Any, ...]) -> ApiTokenRow:
-    return ApiTokenRow(str(r[0]), str(r[1]), r[2], orjson.loads(r[3]), str(r[4]), r[5], r[6], r[7])
+    control = None if r[8] is None else orjson.loads(r[8])
+    return ApiTokenRow(
+        str(r[0]), str(r[1]), r[2], orjson.loads(r[3]), str(r[4]), r[5], r[6], r[7], control
+    )

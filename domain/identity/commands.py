@@ -16,6 +16,17 @@ class RegisterUser(Command):
     name: str
     password_hash: str
     roles: tuple[str, ...] = ()
+    # OpenShock accounts have one (unique regardless of case); other users may have none.
+    username: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeUsername(Command):
+    subject: str
+    username: str
+    at: datetime
+    # Staff (and the operator's CLI) may rename without waiting out the cooldown.
+    ignore_cooldown: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,3 +156,32 @@ class DecideDeviceAuthorization(Command):
 class RedeemDeviceAuthorization(Command):
     user_code: str
     grant: StartTokenGrant
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartLoginSession(Command):
+    """A password login's session (OpenShock's openShockSession): a grant of its own kind,
+    so that revoking it ends what it opened as any grant's revocation does."""
+
+    session_hash: str
+    subject: str
+    user_agent: str
+    address: str
+    at: datetime
+    client_id: str = "openshock"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TouchLoginSession(Command):
+    """A use of the session: slides its expiry (at most once per `SESSION_TOUCH_INTERVAL`)."""
+
+    grant_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeLoginSession(Command):
+    grant_id: UUID
+    # When set, only this user's session may be revoked (a user ending one of their own).
+    subject: str | None = None
+    reason: str = "logout"

@@ -12,6 +12,7 @@ from domain.errors import DomainError, NotFound
 from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
 from domain.identity.commands import (
     AddSigningKey,
+    ChangeUsername,
     DecideDeviceAuthorization,
     GrantConsent,
     IssueAuthorizationCode,
@@ -32,10 +33,21 @@ from domain.identity.device_authorization import (
     device_authorization_id,
     normalise_user_code,
 )
+from domain.identity.login_sessions import HANDLERS as SESSION_HANDLERS
 from domain.identity.oauth_client import GRANT_TYPES, OAuthClient, oauth_client_id
 from domain.identity.signing_keys import KEY_RING_ID, SigningKeyRing
 from domain.identity.token_grant import TokenGrant
 from domain.identity.user import TEMPERATURE_SCALES, User, user_id
+from domain.identity.username import (
+    Username,
+    UsernameOrEmailExists,
+    UsernameRecentlyChanged,
+    UsernameTaken,
+    checked_username,
+    claim_username,
+    may_change_username,
+    username_id,
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A BCP 47 language tag as apps send them: "en", "nb", "en-GB", "zh-Hant-TW".
@@ -66,17 +78,49 @@ def register_user(command: RegisterUser, uow: UnitOfWork) -> str:
     unknown = set(command.roles) - ROLES
     if unknown:
         raise DomainError(f"unknown roles: {', '.join(sorted(unknown))}")
+    username = None if command.username is None else checked_username(command.username)
     if uow.get(User, user_id(email)) is not None:
-        raise DomainError(f"a user with e-mail {email} already exists")
+        message = f"a user with e-mail {email} already exists"
+        raise DomainError(message) if username is None else UsernameOrEmailExists(message)
+    meta = command.context.as_metadata()
     user = User(
         email=email,
         name=command.name.strip(),
         password_hash=command.password_hash,
         roles=sorted(set(command.roles) | {"user"}),
-        meta=command.context.as_metadata(),
+        meta=meta,
+        username=username,
     )
+    # The claim is saved with the user, in one transaction: a second signup racing for the
+    # name fails to create or change the same claim, is decided again, and is refused.
+    if username is not None and not claim_username(uow, username, user.subject, meta):
+        raise UsernameOrEmailExists(f"the username {username} is taken")
     uow.add(user)
     return user.subject
+
+
+def change_username(command: ChangeUsername, uow: UnitOfWork) -> None:
+    """OpenShock's rename: the new name checked and claimed, the old one released at once."""
+    user = _user(uow, command.subject)
+    username = checked_username(command.username)
+    if user.username == username:
+        return  # unchanged, as the real API answers it
+    if not command.ignore_cooldown and not may_change_username(
+        user.username_changed_at, command.at
+    ):
+        raise UsernameRecentlyChanged(
+            "You have recently changed your username. You can only change your username "
+            "every 7 days"
+        )
+    meta = command.context.as_metadata()
+    if not claim_username(uow, username, user.subject, meta):
+        raise UsernameTaken("This username is already in use")
+    previous = user.username
+    if previous is not None and username_id(previous) != username_id(username):
+        old = uow.get(Username, username_id(previous))
+        if old is not None and old.holder == user.subject:
+            old.release(meta=meta)
+    user.change_username(username=username, previous=previous, at=command.at, meta=meta)
 
 
 def _user(uow: UnitOfWork, subject: str) -> User:
@@ -314,6 +358,8 @@ def add_signing_key(command: AddSigningKey, uow: UnitOfWork) -> None:
 HANDLERS = {
     UpdateAccount: update_account,
     RegisterUser: register_user,
+    ChangeUsername: change_username,
+    **SESSION_HANDLERS,
     RecordLogin: record_login,
     RegisterClient: register_client,
     RotateClientSecret: rotate_client_secret,

@@ -32,6 +32,7 @@ class User(Aggregate):
     LoginSucceeded: ClassVar[type[Aggregate.Event]]
     LoginFailed: ClassVar[type[Aggregate.Event]]
     LockedOut: ClassVar[type[Aggregate.Event]]
+    UsernameChanged: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(email: str, **_: Any) -> UUID:
@@ -39,9 +40,19 @@ class User(Aggregate):
 
     @event("Registered")
     def __init__(
-        self, email: str, name: str, password_hash: str, roles: list[str], meta: Metadata
+        self,
+        email: str,
+        name: str,
+        password_hash: str,
+        roles: list[str],
+        meta: Metadata,
+        username: str | None = None,
     ) -> None:
         self.email = email
+        # The unique login name OpenShock accounts have (domain/identity/username.py); users
+        # registered without one (SENZ, operators) have none until they choose one.
+        self.username = username
+        self.username_changed_at: datetime | None = None
         self.name = name
         self.password_hash = password_hash
         self.roles = list(roles)
@@ -57,6 +68,13 @@ class User(Aggregate):
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
+
+    @event("UsernameChanged")
+    def change_username(
+        self, username: str, previous: str | None, at: datetime, meta: Metadata
+    ) -> None:
+        self.username = username
+        self.username_changed_at = at
 
     @event("PasswordChanged")
     def change_password(self, password_hash: str, meta: Metadata) -> None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from domain.identity.password_policy import HUBLINE_PASSWORDS, PasswordPolicy
+
 _HASHER = PasswordHasher()  # RFC 9106 low-memory profile defaults
 
 # Verified when the account does not exist, so that a miss costs what a hit costs.
 _DUMMY_HASH = _HASHER.hash("hubline-timing-equaliser")
 
-MIN_LENGTH = 8
-MAX_LENGTH = 1024
+MIN_LENGTH = HUBLINE_PASSWORDS.min_length
+MAX_LENGTH = HUBLINE_PASSWORDS.max_length
 
 
-def hash_password(password: str) -> str:
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise ValueError(f"a password needs {MIN_LENGTH} to {MAX_LENGTH} characters")
+def hash_password(password: str, policy: PasswordPolicy = HUBLINE_PASSWORDS) -> str:
+    """The hash of a newly chosen password; ValueError (saying why) if the policy refuses it."""
+    problem = policy.problem(password)
+    if problem is not None:
+        raise ValueError(problem)
     return _HASHER.hash(password)
 
 

@@ -99,6 +99,7 @@ class TokenAuthenticator:
                 list(user.roles), str(claims.get("scope", "")).split()
             ),
             credential_id=str(claims.get("jti")),
+            credential_kind="access_token",
         )
         return Authenticated(principal, self._access_tokens.credential_of(claims))
 
@@ -132,6 +133,8 @@ class TokenAuthenticator:
                 kind="user" if found.owner else "api_token",
                 permissions=frozenset(found.permissions),
                 credential_id=str(token_id),
+                credential_kind="api_token",
+                shocker_control=found.control,
             )
             credential = SessionCredential(
                 revocable=RevocableCredential("api_token", str(token_id)), expires_at=expires_at

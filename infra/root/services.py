@@ -17,6 +17,7 @@ from infra.command_bus import CommandBus
 from infra.health import Health
 from infra.identity.access_token_validator import AccessTokenValidator
 from infra.identity.access_tokens import AccessTokens
+from infra.identity.login_sessions import LoginSessionVerifier
 from infra.identity.secret_box import SecretBox, master_key
 from infra.identity.signing_keys import SigningKeys
 from infra.identity.token_authenticator import TokenAuthenticator
@@ -38,6 +39,7 @@ from infra.thermostats.hold_expiry import HoldExpiry
 from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
+from projections.login_session_view import LoginSessionView
 from projections.pusher_app_view import PusherAppView
 from projections.pusher_cache_view import PusherCacheView
 from projections.pusher_webhooks import PusherWebhooks
@@ -67,6 +69,7 @@ def all_projections() -> list[Projection]:
         PusherAppView(),
         PusherWebhooks(),
         PusherCacheView(),
+        LoginSessionView(),
     ]
 
 
@@ -124,6 +127,10 @@ class Services:
         self.token_validator = AccessTokenValidator(self.access_tokens, self.natural_keys)
         self.authenticator = TokenAuthenticator(
             self.aggregates, self.natural_keys, self.token_validator, self.bus
+        )
+        # OpenShock's login sessions (cookie openShockSession): revoked through the grants.
+        self.login_sessions = LoginSessionVerifier(
+            self.natural_keys, self.token_validator.grants, self.bus
         )
         self.rate_limiter = _rate_limiter(settings, settings.rate_limit_rules)
         # Requests per app on Pusher's HTTP API (None: not limited).

@@ -7,8 +7,9 @@ from uuid import UUID
 from domain.identity.authorization_code import AuthorizationCode, authorization_code_id
 from domain.identity.device_authorization import DeviceAuthorization, device_authorization_id
 from domain.identity.oauth_client import OAuthClient, oauth_client_id
-from domain.identity.token_grant import TokenGrant
+from domain.identity.token_grant import TokenGrant, login_session_id
 from domain.identity.user import User, user_id
+from domain.identity.username import MAX_USERNAME_LENGTH, Username, username_id
 from domain.thermostats.thermostat import Thermostat, thermostat_id
 from infra.store.aggregates import AggregateLoader
 
@@ -28,6 +29,26 @@ class NaturalKeys:
         if not email or len(email) > 254:
             return None
         return self._aggregates.get(User, user_id(email))
+
+    def user_by_username(self, username: str) -> User | None:
+        """The user holding this name, whatever its case."""
+        # Twice the limit: a name is measured in UTF-16 units, a str in code points.
+        if not username or len(username) > 2 * MAX_USERNAME_LENGTH:
+            return None
+        claim = self._aggregates.get(Username, username_id(username))
+        if claim is None or claim.holder is None:
+            return None
+        return self.user_by_subject(claim.holder)
+
+    def user_by_login(self, username_or_email: str) -> User | None:
+        """OpenShock's login name: an e-mail if it has an @ (which no username may have)."""
+        if "@" in username_or_email:
+            return self.user_by_email(username_or_email)
+        return self.user_by_username(username_or_email)
+
+    def login_session(self, session_hash: str) -> TokenGrant | None:
+        found = self._aggregates.get(TokenGrant, login_session_id(session_hash))
+        return found if found is not None and found.is_session else None
 
     def user_by_subject(self, subject: str) -> User | None:
         try:
