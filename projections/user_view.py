@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,22 @@ def list_users(tx: ViewTransaction) -> list[UserRow]:
         f" FROM {_TABLE} ORDER BY email"
     )
     return [_row(r) for r in rows]
+
+
+def users_by_subject(tx: ViewTransaction, subjects: Iterable[str]) -> dict[str, UserRow]:
+    """The named users that exist, by subject (other views show users without copying them)."""
+    wanted = sorted(set(subjects))
+    found: dict[str, UserRow] = {}
+    # Bounded IN lists: every database takes a few hundred parameters.
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = tx.fetchall(
+            "SELECT subject, email, name, roles, created_at, locked_until, last_login_at"
+            f" FROM {_TABLE} WHERE subject IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((str(r[0]), _row(r)) for r in rows)
+    return found
 
 
 def _row(r: tuple[Any, ...]) -> UserRow:

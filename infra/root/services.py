@@ -40,6 +40,7 @@ from projections.api_token_view import ApiTokenView
 from projections.audit_view import AuditView
 from projections.device_access_view import DeviceAccessView
 from projections.login_session_view import LoginSessionView
+from projections.openshock_views import openshock_views
 from projections.pusher_app_view import PusherAppView
 from projections.pusher_cache_view import PusherCacheView
 from projections.pusher_webhooks import PusherWebhooks
@@ -70,6 +71,7 @@ def all_projections() -> list[Projection]:
         PusherWebhooks(),
         PusherCacheView(),
         LoginSessionView(),
+        *openshock_views(),
     ]
 
 
