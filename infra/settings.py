@@ -106,6 +106,18 @@ class Settings:
     # Requests to Pusher's HTTP API per app, past which it answers 429 (counted in Redis
     # when redis_url is set, so for the whole deployment); empty: no limit.
     pusher_api_rate_limit_rules: str | None = "10000/1s"
+    # OpenShock's REST limits, requests a minute (0: none), as the real backend's: per
+    # authenticated user (sliding), per address without a credential (sliding; loopback is
+    # exempt), and per address on login, signup, password reset and pairing (fixed).
+    openshock_user_requests_per_minute: int = 120
+    openshock_anonymous_requests_per_minute: int = 1000
+    openshock_auth_requests_per_minute: int = 10
+    # Where OpenShock hubs and live-control clients are sent (assignLCG, /devices/{id}/lcg):
+    # a public address such as wss://gateway.example.com[:port][/prefix] when a proxy or load
+    # balancer fronts the nodes; unset, the host and port each request came to. The country
+    # is what those answers report (XX: unknown).
+    openshock_gateway_url: str | None = None
+    openshock_gateway_country: str = "XX"
 
     @property
     def issuer_url(self) -> str:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from api.audit.routes import audit_router
 from api.auth import RequestAuthenticator
@@ -17,6 +17,21 @@ from api.identity.authorize_routes import sign_in_router
 from api.identity.routes import identity_router
 from api.identity.session import Sessions
 from api.identity.token_management import TokenManagement
+from api.openshock.account_routes import account_router
+from api.openshock.auth import OpenShockAuth
+from api.openshock.control import control_router
+from api.openshock.gateway_address import GatewayAddress
+from api.openshock.hub_side import hub_side_router
+from api.openshock.hubs import hubs_router
+from api.openshock.limits import RequestLimits
+from api.openshock.logs import logs_router
+from api.openshock.meta_routes import meta_router
+from api.openshock.session_routes import sessions_router
+from api.openshock.share_links import share_links_router
+from api.openshock.shocker_shares import shocker_shares_router
+from api.openshock.shockers import shockers_router
+from api.openshock.token_routes import openshock_tokens_router
+from api.openshock.user_shares import user_shares_router
 from api.pusher.admin_routes import pusher_admin_router
 from api.pusher.channel_queries import ChannelQueries
 from api.pusher.routes import pusher_router
@@ -88,6 +103,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
+    # OpenShock's routes first check the User-Agent and the address's limits (limits.py).
+    limits = _openshock_limits(running)
+    for router in _openshock_routers(running, limits):
+        app.include_router(router, dependencies=[Depends(limits.edge)])
     notifications = ChangeNotifications(running.feed, running.token_validator)
     signalr = HubServer(notifications.authenticate, sessions)
     # SENZ's sample connects to /v1/changenotifications; its API lives under /api/v1.
@@ -206,6 +225,42 @@ def _rest_routers(services: Services) -> list[APIRouter]:
         users_router(bus, views, auth),
         thermostat_admin_router(bus, services.natural_keys, auth),
         audit_router(views, auth),
+    ]
+
+
+def _openshock_limits(services: Services) -> RequestLimits:
+    return RequestLimits(
+        services.openshock_user_limiter,
+        services.openshock_anonymous_limiter,
+        services.openshock_auth_limiter,
+    )
+
+
+def _openshock_routers(services: Services, limits: RequestLimits) -> list[APIRouter]:
+    settings, bus, views = services.settings, services.bus, services.view_reader
+    auth = OpenShockAuth(
+        services.authenticator, services.login_sessions, services.hub_tokens, limits
+    )
+    gateway = GatewayAddress(settings.openshock_gateway_url, settings.openshock_gateway_country)
+    return [
+        meta_router(auth, settings.issuer_url),
+        account_router(
+            bus,
+            services.natural_keys,
+            auth,
+            secure_cookie=settings.issuer_url.startswith("https://"),
+        ),
+        sessions_router(bus, views, auth),
+        openshock_tokens_router(bus, views, auth),
+        # Before shockers_router: /1/shockers/logs is not a shocker's id.
+        control_router(bus, auth),
+        logs_router(views, auth),
+        shockers_router(bus, views, auth),
+        hubs_router(bus, views, auth, gateway),
+        hub_side_router(bus, views, auth, gateway),
+        shocker_shares_router(bus, views, auth),
+        user_shares_router(bus, views, auth),
+        share_links_router(bus, views, auth),
     ]
 
 

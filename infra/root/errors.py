@@ -6,12 +6,13 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from api.identity.errors import to_oauth_error
+from api.openshock.errors import OpenShockProblem, TooManyRequests, to_openshock_problem
 from api.problem import Problem, to_problem
 from api.pusher.errors import PusherError, to_pusher_error
 from api.pusher.signature import SignatureRefused
@@ -30,11 +31,17 @@ _EXPECTED = (
     RateLimited,
     PusherError,
     SignatureRefused,
+    OpenShockProblem,
+    TooManyRequests,
 )
 _SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
 _IDENTITY_PATHS = ("/connect/", "/.well-known/", "/account/")
 # Pusher's HTTP API; also under the deployment's path prefix (install_error_mapping).
 _PUSHER_PATHS = ("/apps/", "/users/")
+# OpenShock's REST API: its routes are versioned by their first segment (no other surface
+# starts with one).
+_OPENSHOCK_PATHS = ("/1/", "/2/")
+_OPENSHOCK_ROOT = "/1"
 # The device-flow page belongs to the identity provider, like its login page.
 _IDENTITY_PAGES = ("/device",)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -47,7 +54,7 @@ def install_error_mapping(app: FastAPI, pusher_prefix: str = "") -> None:
     """Each surface answers errors in its own format; the path says which surface it is."""
     pusher_paths = (*_PUSHER_PATHS, *(pusher_prefix + p for p in _PUSHER_PATHS if pusher_prefix))
 
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
+    async def handle(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, _EXPECTED):
             log.exception(
                 "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
@@ -73,10 +80,10 @@ def install_error_mapping(app: FastAPI, pusher_prefix: str = "") -> None:
     app.add_exception_handler(ClientDisconnect, client_gone)
 
 
-def _in_surface_format(
-    request: Request, exc: Exception, pusher_paths: tuple[str, ...]
-) -> JSONResponse:
+def _in_surface_format(request: Request, exc: Exception, pusher_paths: tuple[str, ...]) -> Response:
     path = request.url.path
+    if path.startswith(_OPENSHOCK_PATHS) or path == _OPENSHOCK_ROOT:
+        return to_openshock_problem(request, exc)
     if path.startswith(pusher_paths):
         return to_pusher_error(request, exc)
     if path.startswith(_SENZ_PATHS):

@@ -10,6 +10,7 @@ from typing import Any
 from domain.commands import Command
 from domain.deviceauth.handlers import HANDLERS as DEVICEAUTH_HANDLERS
 from domain.identity.handlers import HANDLERS as IDENTITY_HANDLERS
+from domain.openshock.handlers import HANDLERS as OPENSHOCK_HANDLERS
 from domain.principals.handlers import HANDLERS as PRINCIPAL_HANDLERS
 from domain.pusher.handlers import HANDLERS as PUSHER_HANDLERS
 from domain.thermostats.handlers import HANDLERS as THERMOSTAT_HANDLERS
@@ -23,7 +24,13 @@ from infra.identity.signing_keys import SigningKeys
 from infra.identity.token_authenticator import TokenAuthenticator
 from infra.limits.failure_limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from infra.limits.rate_limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter, parse_rules
+from infra.limits.sliding_window import (
+    MemorySlidingWindow,
+    RedisSlidingWindow,
+    SlidingWindowLimiter,
+)
 from infra.log.feed import EmbeddedLogFeed, LogFeed
+from infra.openshock.hub_tokens import HubTokens
 from infra.pusher.app_directory import PusherAppDirectory
 from infra.pusher.declared_apps import ensure_declared_apps, read_declared_apps
 from infra.pusher.node_leases import NodeLeases
@@ -57,6 +64,7 @@ HANDLERS: dict[type[Command], Any] = {
     **IDENTITY_HANDLERS,
     **THERMOSTAT_HANDLERS,
     **PUSHER_HANDLERS,
+    **OPENSHOCK_HANDLERS,
 }
 
 
@@ -135,6 +143,19 @@ class Services:
             self.natural_keys, self.token_validator.grants, self.bus
         )
         self.rate_limiter = _rate_limiter(settings, settings.rate_limit_rules)
+        # OpenShock's REST limits (None: off) and its hubs' tokens.
+        self.openshock_user_limiter = _sliding_window(
+            settings, "user", settings.openshock_user_requests_per_minute
+        )
+        self.openshock_anonymous_limiter = _sliding_window(
+            settings, "address", settings.openshock_anonymous_requests_per_minute
+        )
+        self.openshock_auth_limiter = (
+            _rate_limiter(settings, f"{settings.openshock_auth_requests_per_minute}/1m")
+            if settings.openshock_auth_requests_per_minute > 0
+            else None
+        )
+        self.hub_tokens = HubTokens(self.aggregates)
         # Requests per app on Pusher's HTTP API (None: not limited).
         self.pusher_api_limiter = (
             _rate_limiter(settings, settings.pusher_api_rate_limit_rules)
@@ -209,9 +230,12 @@ class Services:
             await asyncio.to_thread(self.webhooks.stop)
         await self.hold_expiry.stop()
         await self.feed.stop()
-        for limiter in (self.rate_limiter, self.pusher_api_limiter):
+        for limiter in (self.rate_limiter, self.pusher_api_limiter, self.openshock_auth_limiter):
             if isinstance(limiter, RedisRateLimiter):
                 await limiter.close()
+        for window in (self.openshock_user_limiter, self.openshock_anonymous_limiter):
+            if isinstance(window, RedisSlidingWindow):
+                await window.close()
         for failures in (self.device_failures, self.login_failures):
             if isinstance(failures, RedisFailureLimiter):
                 failures.close()
@@ -238,6 +262,17 @@ def _failure_limiter(
     if settings.log == "kafka":
         log.warning("no HUBLINE_REDIS_URL: each node counts failed %s attempts on its own", name)
     return MemoryFailureLimiter(limit, window_seconds)
+
+
+def _sliding_window(settings: Settings, name: str, per_minute: int) -> SlidingWindowLimiter | None:
+    """OpenShock's sliding minute in six segments, for the deployment when there is Redis."""
+    if per_minute <= 0:
+        return None
+    if settings.redis_url:
+        return RedisSlidingWindow(
+            settings.redis_url, per_minute, 60.0, 6, prefix=f"{settings.redis_namespace}:{name}"
+        )
+    return MemorySlidingWindow(per_minute, 60.0, 6)
 
 
 def _rate_limiter(settings: Settings, rules_text: str) -> RateLimiter:
