@@ -18,6 +18,7 @@ import pytest
 
 from domain.principals.permissions import KNOWN_RESOURCES
 from tests.e2e.conftest import Stack, running_stack
+from tests.e2e.openshock_accounts import new_account
 from tests.e2e.user_tokens import user_access_token
 
 # Bounded for CI (both runs take about a minute on two idle cores); `make fuzz-long` raises it.
@@ -30,16 +31,38 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EVERY_PERMISSION = ",".join(f"{resource}:*" for resource in sorted(KNOWN_RESOURCES))
 # The credential reaches schemathesis through its config file and the environment, never argv.
 CONFIG = 'headers = { Authorization = "Bearer ${HUBLINE_FUZZ_TOKEN}" }\n'
+# OpenShock's routes take their own headers: an API token (routes a token may use) and a
+# login session (the session-only ones) at once; each route reads the one it takes.
+OPENSHOCK_CONFIG = (
+    'headers = { OpenShockToken = "${HUBLINE_FUZZ_TOKEN}",'
+    ' OpenShockSession = "${HUBLINE_FUZZ_SESSION}" }\n'
+)
 
-CREDENTIALS: dict[str, Callable[[Stack], str]] = {
-    "api-token-with-every-permission": lambda hub: hub.token(EVERY_PERMISSION, name="fuzz"),
-    "user-access-token": lambda hub: user_access_token(hub, role="admin"),
+
+def _openshock_account(hub: Stack) -> dict[str, str]:
+    account = new_account(hub.url, "fuzz")
+    token, _ = account.token()
+    return {"HUBLINE_FUZZ_TOKEN": token, "HUBLINE_FUZZ_SESSION": account.session}
+
+
+CREDENTIALS: dict[str, Callable[[Stack], dict[str, str]]] = {
+    "api-token-with-every-permission": lambda hub: {
+        "HUBLINE_FUZZ_TOKEN": hub.token(EVERY_PERMISSION, name="fuzz")
+    },
+    "user-access-token": lambda hub: {"HUBLINE_FUZZ_TOKEN": user_access_token(hub, role="admin")},
+    "openshock-token-and-session": _openshock_account,
+}
+CONFIGS = {"openshock-token-and-session": OPENSHOCK_CONFIG}
+# OpenShock's per-user and login limits would answer most of a run 429: off for the fuzzer.
+UNLIMITED = {
+    "HUBLINE_OPENSHOCK_USER_REQUESTS_PER_MINUTE": "0",
+    "HUBLINE_OPENSHOCK_AUTH_REQUESTS_PER_MINUTE": "0",
 }
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("api-fuzz")) as stack:
+    with running_stack(tmp_path_factory.mktemp("api-fuzz"), env=UNLIMITED) as stack:
         yield stack
 
 
@@ -47,7 +70,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
 def test_no_operation_answers_a_server_error(hub: Stack, credential: str, tmp_path: Path) -> None:
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIGS.get(credential, CONFIG))
     log_before = hub.server.log_path.stat().st_size
     command = [
         str(SCHEMATHESIS),
@@ -78,7 +101,7 @@ def test_no_operation_answers_a_server_error(hub: Stack, credential: str, tmp_pa
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**os.environ, "HUBLINE_FUZZ_TOKEN": CREDENTIALS[credential](hub)},
+        env={**os.environ, **CREDENTIALS[credential](hub)},
     )
     with hub.server.log_path.open(errors="replace") as log:
         log.seek(log_before)
