@@ -3,6 +3,8 @@ nothing else.
 
 - POST /api/v1/deviceauth/{deviceIdentifier}: a DeviceAuth write (bench/rest_writes.py).
 - PUT /api/v1/Mode/{mode}: a SENZ mode change (bench/senz_fanout.py).
+- POST /2/shockers/control: an OpenShock control request (bench/openshock_control.py), its
+  body parsed as JSON and its items read, answered 200 with the real route's message.
 
 Each takes a JSON body validated by the same pydantic model as the real route documents and
 reads the bearer header, answering 204: no authentication, rate limit, store or views. It
@@ -23,11 +25,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI, Header, Response
+from fastapi.responses import JSONResponse
 
 from api.deviceauth.models import SetPublicKeyBody
 from api.senz.schemas import ModeChange
@@ -58,6 +61,15 @@ def bare_app() -> FastAPI:
         if not (authorization.startswith("Bearer ") and mode and body.serialNumber):
             return Response(status_code=400)
         return Response(status_code=204)
+
+    @app.post("/2/shockers/control")
+    async def control_shockers(
+        body: dict[str, Any], openshocktoken: Annotated[str, Header()]
+    ) -> Response:
+        shocks = body.get("shocks")
+        if not (openshocktoken and isinstance(shocks, list) and all("id" in s for s in shocks)):
+            return Response(status_code=400)
+        return JSONResponse({"message": "Successfully sent control messages", "data": None})
 
     @app.get("/readyz")
     async def ready() -> dict[str, str]:
