@@ -33,6 +33,8 @@ from infra.limits.rate_limits import RateLimiter
 from infra.request_context import command_context
 from projections.pusher_cache_view import is_cache_channel
 
+# Where Pusher's HTTP API lives (also under a deployment's path prefix).
+PUSHER_PATHS = ("/apps/", "/users/")
 Route = Callable[..., Coroutine[Any, Any, JSONResponse]]
 _SIGNED = {
     "parameters": [

@@ -17,6 +17,7 @@ from api.identity.authorize_routes import sign_in_router
 from api.identity.routes import identity_router
 from api.identity.session import Sessions
 from api.identity.token_management import TokenManagement
+from api.openshock import OPENSHOCK_PATHS, OPENSHOCK_ROOT
 from api.openshock.account_routes import account_router
 from api.openshock.auth import OpenShockAuth
 from api.openshock.control import control_router
@@ -34,10 +35,11 @@ from api.openshock.token_routes import openshock_tokens_router
 from api.openshock.user_shares import user_shares_router
 from api.pusher.admin_routes import pusher_admin_router
 from api.pusher.channel_queries import ChannelQueries
-from api.pusher.routes import pusher_router
+from api.pusher.routes import PUSHER_PATHS, pusher_router
 from api.senz.admin_routes import thermostat_admin_router
 from api.senz.caller import SenzCallers
 from api.senz.routes import senz_router
+from api.surface_router import SurfaceRouter
 from api.system.routes import system_router
 from api.tokens.routes import tokens_router
 from api.users.routes import users_router
@@ -98,15 +100,27 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # that no request asks for OpenTelemetry's providers. Our metrics are Prometheus'.
         telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
+    # Each surface behind one check of its paths (SurfaceRouter): the others' requests
+    # pass it with a startswith instead of a match against each of its routes, so these
+    # come first and cost the rest nothing.
+    pusher_prefix = running.settings.pusher_path_prefix
+    app.include_router(
+        SurfaceRouter(
+            (*PUSHER_PATHS, *(pusher_prefix + p for p in PUSHER_PATHS if pusher_prefix)),
+            _pusher_routers(running, presence),
+        )
+    )
+    # OpenShock's routes first check the User-Agent and the address's limits (limits.py).
+    limits = _openshock_limits(running)
+    app.include_router(
+        SurfaceRouter((*OPENSHOCK_PATHS, OPENSHOCK_ROOT), _openshock_routers(running, limits)),
+        dependencies=[Depends(limits.edge)],
+    )
     # FastAPI tries the routers in the order they were included, and each of their routes
     # in turn: tens of microseconds a request for a route far down the list. The writes
     # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
-    # OpenShock's routes first check the User-Agent and the address's limits (limits.py).
-    limits = _openshock_limits(running)
-    for router in _openshock_routers(running, limits):
-        app.include_router(router, dependencies=[Depends(limits.edge)])
     notifications = ChangeNotifications(running.feed, running.token_validator)
     signalr = HubServer(notifications.authenticate, sessions)
     # SENZ's sample connects to /v1/changenotifications; its API lives under /api/v1.
@@ -115,9 +129,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             notifications.hub(), "/v1/changenotifications", "/api/v1/changenotifications"
         )
     )
+    # The admin routes of Pusher apps live under /api/v1 (they are Hubline's REST).
+    app.include_router(_pusher_admin_router(running))
     pusher = _pusher_gateway(running, pusher_channels)
-    for router in _pusher_routers(running, presence):
-        app.include_router(router)
     install_api_docs(app)
     install_error_mapping(app, running.settings.pusher_path_prefix)
     pusher_apps = running.settings.pusher_path_prefix + "/apps/"
@@ -265,23 +279,25 @@ def _openshock_routers(services: Services, limits: RequestLimits) -> list[APIRou
 
 
 def _pusher_routers(services: Services, channels: ChannelQueries) -> list[APIRouter]:
-    settings = services.settings
-    box = services.secret_box
     return [
         pusher_router(
             services.bus,
             services.pusher_apps,
             channels,
             services.pusher_api_limiter,
-            settings.pusher_path_prefix,
-        ),
-        pusher_admin_router(
-            services.bus,
-            services.view_reader,
-            RequestAuthenticator(services.authenticator),
-            lambda secret: seal_secret(box, secret),
+            services.settings.pusher_path_prefix,
         ),
     ]
+
+
+def _pusher_admin_router(services: Services) -> APIRouter:
+    box = services.secret_box
+    return pusher_admin_router(
+        services.bus,
+        services.view_reader,
+        RequestAuthenticator(services.authenticator),
+        lambda secret: seal_secret(box, secret),
+    )
 
 
 def _gateways(services: Services, sessions: LiveSessions) -> list[APIRouter]:

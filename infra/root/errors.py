@@ -12,9 +12,11 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from api.identity.errors import to_oauth_error
+from api.openshock import OPENSHOCK_PATHS, OPENSHOCK_ROOT
 from api.openshock.errors import OpenShockProblem, TooManyRequests, to_openshock_problem
 from api.problem import Problem, to_problem
 from api.pusher.errors import PusherError, to_pusher_error
+from api.pusher.routes import PUSHER_PATHS
 from api.pusher.signature import SignatureRefused
 from api.senz.caller import RateLimited
 from api.senz.errors import to_senz_error
@@ -36,12 +38,6 @@ _EXPECTED = (
 )
 _SENZ_PATHS = ("/api/v1/Account", "/api/v1/Thermostat", "/api/v1/Mode")
 _IDENTITY_PATHS = ("/connect/", "/.well-known/", "/account/")
-# Pusher's HTTP API; also under the deployment's path prefix (install_error_mapping).
-_PUSHER_PATHS = ("/apps/", "/users/")
-# OpenShock's REST API: its routes are versioned by their first segment (no other surface
-# starts with one).
-_OPENSHOCK_PATHS = ("/1/", "/2/")
-_OPENSHOCK_ROOT = "/1"
 # The device-flow page belongs to the identity provider, like its login page.
 _IDENTITY_PAGES = ("/device",)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -52,7 +48,7 @@ _MAX_DETAIL_CHARS = 200
 
 def install_error_mapping(app: FastAPI, pusher_prefix: str = "") -> None:
     """Each surface answers errors in its own format; the path says which surface it is."""
-    pusher_paths = (*_PUSHER_PATHS, *(pusher_prefix + p for p in _PUSHER_PATHS if pusher_prefix))
+    pusher_paths = (*PUSHER_PATHS, *(pusher_prefix + p for p in PUSHER_PATHS if pusher_prefix))
 
     async def handle(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, _EXPECTED):
@@ -82,7 +78,7 @@ def install_error_mapping(app: FastAPI, pusher_prefix: str = "") -> None:
 
 def _in_surface_format(request: Request, exc: Exception, pusher_paths: tuple[str, ...]) -> Response:
     path = request.url.path
-    if path.startswith(_OPENSHOCK_PATHS) or path == _OPENSHOCK_ROOT:
+    if path.startswith(OPENSHOCK_PATHS) or path == OPENSHOCK_ROOT:
         return to_openshock_problem(request, exc)
     if path.startswith(pusher_paths):
         return to_pusher_error(request, exc)
