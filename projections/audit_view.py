@@ -21,7 +21,9 @@ _INDEXES = {
 }
 
 # Fields that are credentials or derived from them; an auditor sees that they exist, not what.
-REDACTED_FIELDS = frozenset({"token_hash", "secret", "secret_hash", "password", "password_hash"})
+REDACTED_FIELDS = frozenset(
+    {"token_hash", "sealed_token", "secret", "secret_hash", "password", "password_hash"}
+)
 
 
 @dataclass(frozen=True)

@@ -179,13 +179,14 @@ def share_links_of(tx: ViewTransaction, owner_id: str, now: datetime) -> list[Sh
     return [_link(r) for r in rows]
 
 
-def share_link(tx: ViewTransaction, link_id: str, now: datetime) -> ShareLinkDetail | None:
-    """GET /1/public/shares/links/{id}: the live link with its author and its shockers by
-    hub (anonymous; an owner's route compares `link.owner_id`)."""
+def share_link(tx: ViewTransaction, link_id: str, now: datetime | None) -> ShareLinkDetail | None:
+    """GET /1/public/shares/links/{id}: the link with its author and its shockers by hub
+    (anonymous; an owner's route compares `link.owner_id`). Live at `now` only, unless `now`
+    is None: the real API's public read shows an expired link too, with its expiresOn."""
+    live = "" if now is None else " AND (expires_at IS NULL OR expires_at > ?)"
     rows = tx.fetchall(
-        f"SELECT {_LINK_COLUMNS} FROM {_LINKS} WHERE link_id = ?"
-        " AND (expires_at IS NULL OR expires_at > ?)",
-        (link_id, utc_text(now)),
+        f"SELECT {_LINK_COLUMNS} FROM {_LINKS} WHERE link_id = ?{live}",
+        (link_id,) if now is None else (link_id, utc_text(now)),
     )
     if not rows:
         return None

@@ -2,7 +2,7 @@
 description, and which gateway it should dial.
 
 Pairing is anonymous: the 6-digit code is the credential, good once. The hub is handed a
-fresh token (only its hash is kept, so the token it was created with cannot be read back).
+fresh token, so one its owner read before pairing stops working once a hub holds one.
 The other routes take the hub's token (DeviceToken / Device-Token).
 """
 
@@ -23,7 +23,7 @@ from domain.openshock.commands import RedeemPairCode
 from domain.openshock.errors import HubNotFound
 from domain.principals.permissions import Principal
 from infra.command_bus import CommandBus
-from infra.openshock.hub_tokens import mint_hub_token
+from infra.openshock.hub_tokens import SealedHubTokens
 from infra.request_context import command_context
 from infra.store.view_reader import ViewReader
 from projections.openshock_hub_view import HubRow, ShockerRow, hub_by_id, shockers_of_hub
@@ -54,22 +54,27 @@ def _bad_schema_version() -> OpenShockProblem:
 
 
 def hub_side_router(
-    bus: CommandBus, views: ViewReader, auth: OpenShockAuth, gateway: GatewayAddress
+    bus: CommandBus,
+    views: ViewReader,
+    auth: OpenShockAuth,
+    gateway: GatewayAddress,
+    hub_tokens: SealedHubTokens,
 ) -> APIRouter:
     router = APIRouter(tags=["OpenShock hub"])
     HubId = Annotated[UUID, Depends(auth.hub)]
 
     async def _pair(request: Request, code: str) -> Response:
-        token, token_hash = mint_hub_token()
+        minted = hub_tokens.mint()
         await bus.execute(
             RedeemPairCode(
                 code=code,
-                token_hash=token_hash,
+                token_hash=minted.token_hash,
+                sealed_token=minted.sealed,
                 now=datetime.now(UTC),
                 context=command_context(request, _ANONYMOUS),
             )
         )
-        return responses.legacy(token)
+        return responses.legacy(minted.token)
 
     @router.get(
         "/1/device/pair/{pairCode}",

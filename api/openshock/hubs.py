@@ -14,6 +14,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.openshock import responses, schemas
 from api.openshock.auth import OpenShockAuth, context
@@ -29,7 +30,7 @@ from domain.openshock.commands import (
 from domain.openshock.errors import HubNotFound, PairCodeTaken
 from domain.openshock.values import Caller, Permission
 from infra.command_bus import CommandBus
-from infra.openshock.hub_tokens import mint_hub_token
+from infra.openshock.hub_tokens import SealedHubTokens
 from infra.store.view_reader import ViewReader
 from projections.openshock_hub_view import hubs_of, own_hub, shockers_of_hub
 from projections.openshock_share_view import shared_with
@@ -50,7 +51,11 @@ def _may_reach(tx: ViewTransaction, user_id: str, hub_id: str) -> bool:
 
 
 def hubs_router(
-    bus: CommandBus, views: ViewReader, auth: OpenShockAuth, gateway: GatewayAddress
+    bus: CommandBus,
+    views: ViewReader,
+    auth: OpenShockAuth,
+    gateway: GatewayAddress,
+    hub_tokens: SealedHubTokens,
 ) -> APIRouter:
     router = APIRouter(tags=["OpenShock hubs"])
     User = Annotated[Caller, Depends(auth.caller)]
@@ -61,9 +66,15 @@ def hubs_router(
             raise HubNotFound()
 
     async def _create(request: Request, caller: Caller, name: str) -> Response:
-        _, token_hash = mint_hub_token()  # shown to no one: a hub gets its token by pairing
+        minted = hub_tokens.mint()
         hub_id = await bus.execute(
-            CreateHub(caller=caller, name=name, token_hash=token_hash, context=context(request))
+            CreateHub(
+                caller=caller,
+                name=name,
+                token_hash=minted.token_hash,
+                sealed_token=minted.sealed,
+                context=context(request),
+            )
         )
         return responses.raw(str(hub_id), 201, {"Location": f"/1/devices/{hub_id}"})
 
@@ -98,7 +109,10 @@ def hubs_router(
         row = await views.query(own_hub, str(caller.user_id), str(deviceId))
         if row is None:
             raise HubNotFound()
-        return responses.legacy(responses.hub_with_token(row))
+        token = None
+        if caller.allows(Permission.DEVICES_AUTH):
+            token = await run_in_threadpool(hub_tokens.shown_to_owner, deviceId, caller.user_id)
+        return responses.legacy(responses.hub_with_token(row, token))
 
     @router.patch(
         "/1/devices/{deviceId}",
@@ -117,21 +131,22 @@ def hubs_router(
 
     @router.put(
         "/1/devices/{deviceId}",
-        summary="Regenerate a hub's token: answers the new token (plain text), shown once",
+        summary="Regenerate a hub's token: answers the new token (plain text)",
     )
     async def regenerate_hub_token(request: Request, caller: User, deviceId: UUID) -> Response:
         caller.require(Permission.DEVICES_EDIT)
-        token, token_hash = mint_hub_token()
+        minted = hub_tokens.mint()
         await bus.execute(
             RegenerateHubToken(
                 caller=caller,
                 hub_id=deviceId,
-                token_hash=token_hash,
+                token_hash=minted.token_hash,
+                sealed_token=minted.sealed,
                 context=context(request),
             )
         )
         # The real API answers a string result as text/plain.
-        return Response(token, media_type="text/plain; charset=utf-8")
+        return Response(minted.token, media_type="text/plain; charset=utf-8")
 
     @router.delete("/1/devices/{deviceId}", summary="Delete a hub and its shockers")
     async def delete_hub(request: Request, caller: User, deviceId: UUID) -> Response:

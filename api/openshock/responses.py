@@ -51,11 +51,9 @@ def hub(row: HubRow) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "createdOn": utc(row.created_on)}
 
 
-def hub_with_token(row: HubRow) -> dict[str, Any]:
-    # Only a hash of a hub's token is kept, so it cannot be shown again: the token is
-    # answered when it is made (PUT /1/devices/{id}, the pair code's redemption), and here
-    # it is null, as the real API answers a token without devices.auth.
-    return {**hub(row), "token": None}
+def hub_with_token(row: HubRow, token: str | None) -> dict[str, Any]:
+    # token is None for an API token without devices.auth, as the real API answers.
+    return {**hub(row), "token": token}
 
 
 def shocker(row: ShockerRow) -> dict[str, Any]:

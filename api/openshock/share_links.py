@@ -1,8 +1,10 @@
 """OpenShock share links ("public shares"): /1/shares/links for their owner, and the anonymous
 GET /1/public/shares/links/{id} anyone with the link reads.
 
-An expired link is gone: not listed, not changed, not shown (404 ShareLink.NotFound), as the
-real API treats it. Adding a shocker that is not the caller's is 404 Shocker.NotFound.
+An expired link is gone for its owner: not listed, not changed (404 ShareLink.NotFound), as
+the real API treats it; its public read still shows it with its past expiresOn, as the real
+API's does (control through it, the share-link hub's, refuses it). Adding a shocker that is
+not the caller's is 404 Shocker.NotFound.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
@@ -220,7 +222,7 @@ def share_links_router(bus: CommandBus, views: ViewReader, auth: OpenShockAuth) 
     )
     async def public_share_link(publicShareId: UUID) -> Response:
         await views.fresh_views(*_VIEWS)
-        found = await views.query(share_link, str(publicShareId), _now())
+        found = await views.query(share_link, str(publicShareId), None)
         if found is None:
             raise ShareLinkNotFound()
         return responses.legacy(public_link(found))

@@ -22,6 +22,8 @@ class CreateHub(Command):
     caller: Caller
     name: str
     token_hash: str
+    # The token sealed with the deployment's master key; the domain never opens it.
+    sealed_token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +38,7 @@ class RegenerateHubToken(Command):
     caller: Caller
     hub_id: UUID
     token_hash: str
+    sealed_token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +63,7 @@ class RedeemPairCode(Command):
 
     code: str
     token_hash: str
+    sealed_token: str
     now: datetime
 
 

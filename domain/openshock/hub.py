@@ -47,7 +47,9 @@ def hub_owner_id(user_id: str) -> UUID:
 
 
 class Hub(Aggregate):
-    """A hub; its token is kept only as a hash (the edge draws it and shows it once)."""
+    """A hub. Its token is kept twice: hashed, to find the hub by the token it presents, and
+    sealed with the deployment's master key, so its owner can be shown it again. The domain
+    never opens the sealed token; events carry only those two forms, never the token."""
 
     Created: ClassVar[type[Aggregate.Created]]
     Renamed: ClassVar[type[Aggregate.Event]]
@@ -59,10 +61,14 @@ class Hub(Aggregate):
     Deleted: ClassVar[type[Aggregate.Event]]
 
     @event("Created")
-    def __init__(self, owner_id: str, name: str, token_hash: str, meta: Metadata) -> None:
+    def __init__(
+        self, owner_id: str, name: str, token_hash: str, meta: Metadata, sealed_token: str = ""
+    ) -> None:
+        # sealed_token defaults to "" only for hubs recorded before tokens were sealed.
         self.owner_id = owner_id
         self.name = name
         self.token_hash = token_hash
+        self.sealed_token = sealed_token
         self.shockers: list[str] = []
         self.pair_code: str | None = None
         self.pair_code_expires_at: datetime | None = None
@@ -73,8 +79,9 @@ class Hub(Aggregate):
         self.name = name
 
     @event("TokenRegenerated")
-    def regenerate_token(self, token_hash: str, meta: Metadata) -> None:
+    def regenerate_token(self, token_hash: str, meta: Metadata, sealed_token: str = "") -> None:
         self.token_hash = token_hash
+        self.sealed_token = sealed_token
 
     @event("PairCodeIssued")
     def issue_pair_code(self, code: str, expires_at: datetime, meta: Metadata) -> None:
@@ -83,12 +90,13 @@ class Hub(Aggregate):
         self.pair_code_expires_at = expires_at
 
     @event("Paired")
-    def pair(self, code: str, token_hash: str, meta: Metadata) -> None:
-        # The hub that redeems the code is handed a fresh token: only its hash is kept, so the
-        # token the hub was created with cannot be read back.
+    def pair(self, code: str, token_hash: str, meta: Metadata, sealed_token: str = "") -> None:
+        # The hub that redeems the code is handed a fresh token, so a token read before
+        # pairing stops working once a hub holds one.
         self.pair_code = None
         self.pair_code_expires_at = None
         self.token_hash = token_hash
+        self.sealed_token = sealed_token
 
     @event("ShockerAttached")
     def attach_shocker(self, shocker_id: str, meta: Metadata) -> None:

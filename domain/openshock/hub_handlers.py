@@ -57,6 +57,7 @@ def create_hub(command: CreateHub, uow: UnitOfWork) -> UUID:
     command.caller.require(Permission.DEVICES_EDIT)
     name = checked_name(command.name)
     token_hash = _checked_token_hash(command.token_hash)
+    sealed_token = _checked_sealed_token(command.sealed_token)
     user_id = str(command.caller.user_id)
     meta = command.context.as_metadata()
     owner = uow.get(HubOwner, hub_owner_id(user_id))
@@ -65,7 +66,9 @@ def create_hub(command: CreateHub, uow: UnitOfWork) -> UUID:
     if owner is None:
         owner = HubOwner(user_id=user_id, meta=meta)
         uow.add(owner)
-    hub = Hub(owner_id=user_id, name=name, token_hash=token_hash, meta=meta)
+    hub = Hub(
+        owner_id=user_id, name=name, token_hash=token_hash, sealed_token=sealed_token, meta=meta
+    )
     uow.add(hub)
     owner.add_hub(str(hub.id), meta=meta)
     uow.add(HubCredential(token_hash=token_hash, hub_id=str(hub.id), meta=meta))
@@ -83,9 +86,10 @@ def rename_hub(command: RenameHub, uow: UnitOfWork) -> None:
 def regenerate_hub_token(command: RegenerateHubToken, uow: UnitOfWork) -> None:
     command.caller.require(Permission.DEVICES_EDIT)
     token_hash = _checked_token_hash(command.token_hash)
+    sealed_token = _checked_sealed_token(command.sealed_token)
     hub = own_hub(uow, command.caller, command.hub_id)
     meta = command.context.as_metadata()
-    hub.regenerate_token(token_hash, meta=meta)
+    hub.regenerate_token(token_hash, sealed_token=sealed_token, meta=meta)
     uow.add(HubCredential(token_hash=token_hash, hub_id=str(hub.id), meta=meta))
 
 
@@ -124,6 +128,7 @@ def issue_pair_code(command: IssuePairCode, uow: UnitOfWork) -> str:
 def redeem_pair_code(command: RedeemPairCode, uow: UnitOfWork) -> UUID:
     """Single use: the hub's token is replaced by a fresh one, handed back to the hub."""
     token_hash = _checked_token_hash(command.token_hash)
+    sealed_token = _checked_sealed_token(command.sealed_token)
     slot = (
         uow.get(PairCode, pair_code_id(command.code))
         if _PAIR_CODE.fullmatch(command.code)
@@ -135,7 +140,7 @@ def redeem_pair_code(command: RedeemPairCode, uow: UnitOfWork) -> UUID:
     assert hub is not None  # _pairs_a_hub found it
     meta = command.context.as_metadata()
     slot.use(meta=meta)
-    hub.pair(command.code, token_hash, meta=meta)
+    hub.pair(command.code, token_hash, sealed_token=sealed_token, meta=meta)
     uow.add(HubCredential(token_hash=token_hash, hub_id=str(hub.id), meta=meta))
     return hub.id
 
@@ -248,6 +253,13 @@ def _checked_token_hash(token_hash: str) -> str:
     if not token_hash or len(token_hash) > 200:
         raise DomainError("a hub token hash is 1 to 200 characters")
     return token_hash
+
+
+def _checked_sealed_token(sealed_token: str) -> str:
+    # A sealed 256-character token is about 400 characters of base64.
+    if not sealed_token or len(sealed_token) > 1000:
+        raise DomainError("a sealed hub token is 1 to 1000 characters")
+    return sealed_token
 
 
 HANDLERS = {

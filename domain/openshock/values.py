@@ -166,6 +166,9 @@ class Caller:
         if self.token is not None:
             raise SessionOnly()
 
+    def allows(self, permission: Permission) -> bool:
+        return self.token is None or permission.value in self.token.permissions
+
 
 @dataclass(frozen=True)
 class SharePermissions:

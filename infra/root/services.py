@@ -30,7 +30,7 @@ from infra.limits.sliding_window import (
     SlidingWindowLimiter,
 )
 from infra.log.feed import EmbeddedLogFeed, LogFeed
-from infra.openshock.hub_tokens import HubTokens
+from infra.openshock.hub_tokens import HubTokens, SealedHubTokens
 from infra.pusher.app_directory import PusherAppDirectory
 from infra.pusher.declared_apps import ensure_declared_apps, read_declared_apps
 from infra.pusher.node_leases import NodeLeases
@@ -156,6 +156,7 @@ class Services:
             else None
         )
         self.hub_tokens = HubTokens(self.aggregates)
+        self.sealed_hub_tokens = SealedHubTokens(self.secret_box, self.aggregates)
         # Requests per app on Pusher's HTTP API (None: not limited).
         self.pusher_api_limiter = (
             _rate_limiter(settings, settings.pusher_api_rate_limit_rules)

@@ -276,3 +276,38 @@ def test_a_token_without_devices_edit_changes_no_hub(stack: Stack) -> None:
         # The hub and shocker shapes the firmware and frontend read.
         paired = paired_hub_token(client, owner, hub_id)
         assert len(paired) == 256
+
+
+def test_the_owner_is_shown_the_hub_token_and_no_event_carries_it(stack: Stack) -> None:
+    owner = new_account(stack.url)
+    auditor = stack.auth("audit:read")
+    with http_client(stack.url) as client, owner.http() as session:
+        hub_id = create_hub(client, owner)
+        created = client.get(f"/1/devices/{hub_id}", headers=owner.headers).json()["data"]
+        assert len(created["token"]) == 256
+        hub = {"DeviceToken": created["token"]}
+        assert client.get("/1/device/self", headers=hub).json()["data"]["id"] == hub_id
+
+        regenerated = client.put(f"/1/devices/{hub_id}", headers=owner.headers).text
+        paired = paired_hub_token(client, owner, hub_id)
+        # Pairing hands the hub a fresh token; the owner is shown the one the hub holds.
+        assert paired != regenerated
+        assert session.get(f"/1/devices/{hub_id}").json()["data"]["token"] == paired
+        assert client.get(f"/1/devices/{hub_id}", headers=owner.headers).json()["data"][
+            "token"
+        ] == paired  # fmt: skip
+
+        # The real API shows it to an API token only with devices.auth.
+        for permissions, shown in ((["devices.edit"], None), (["devices.auth"], paired)):
+            narrow, _ = owner.token(permissions)
+            with owner.with_token(narrow) as scoped:
+                assert scoped.get(f"/1/devices/{hub_id}").json()["data"]["token"] == shown
+
+        events = client.get(
+            "/audit/events", params={"aggregateId": hub_id, "limit": 100}, headers=auditor
+        )
+        assert events.status_code == 200
+        kinds = [e["type"] for e in events.json()["items"]]
+        assert kinds[:1] == ["Hub.Created"] and "Hub.Paired" in kinds
+        for token in (created["token"], regenerated, paired):
+            assert token not in events.text

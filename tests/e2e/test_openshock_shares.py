@@ -8,6 +8,9 @@ silently.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from openshock import OpenShockClient
@@ -170,3 +173,55 @@ def test_a_share_code_is_redeemed_once_with_a_session(stack: Stack) -> None:
             client.get(f"/1/shockers/{shocker_id}/shares", headers=owner.headers).json()["data"]
             == []
         )
+
+
+def test_an_expired_share_link_is_shown_but_refused_and_records_nothing(stack: Stack) -> None:
+    """As the real API: the public read still shows an expired link (with its past
+    expiresOn); for its owner it is gone, and nothing done through it is recorded. Control
+    through a link is the share-link hub's (the gateway issue); the domain refuses it for an
+    expired link (tests/unit/domain/openshock/test_shares.py)."""
+    owner = new_account(stack.url)
+    auditor = stack.auth("audit:read")
+    with http_client(stack.url) as client:
+        shocker_id = add_shocker(client, owner, create_hub(client, owner, "Booth"), rf_id=5)
+        expires = datetime.now(UTC) + timedelta(seconds=3)
+        created = client.post(
+            "/1/shares/links",
+            json={"name": "Brief", "expiresOn": expires.isoformat().replace("+00:00", "Z")},
+            headers=owner.headers,
+        )
+        assert created.status_code == 200, created.text
+        link_id = created.json()["data"]
+        added = client.post(f"/1/shares/links/{link_id}/{shocker_id}", headers=owner.headers)
+        assert added.status_code == 200, added.text
+        time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.5)
+
+        public = client.get(f"/1/public/shares/links/{link_id}")
+        assert public.status_code == 200, public.text
+        shown = public.json()["data"]
+        assert datetime.fromisoformat(shown["expiresOn"].replace("Z", "+00:00")) < datetime.now(UTC)
+        assert [s["id"] for s in shown["devices"][0]["shockers"]] == [shocker_id]
+        assert client.get("/1/shares/links", headers=owner.headers).json()["data"] == []
+
+        def recorded() -> list[dict[str, object]]:
+            events = client.get(
+                "/audit/events", params={"aggregateId": link_id}, headers=auditor
+            ).json()
+            return list(events["items"])
+
+        before = recorded()
+        rights = {"permissions": NO_SHOCK, "limits": {"intensity": None, "duration": None}}
+        link_path = f"/1/shares/links/{link_id}"
+        for method, path, body in [
+            ("PATCH", f"{link_path}/{shocker_id}", rights),
+            ("POST", f"{link_path}/{shocker_id}/pause", {"pause": True}),
+            ("DELETE", f"{link_path}/{shocker_id}", None),
+            ("POST", f"{link_path}/{shocker_id}", None),
+            ("DELETE", link_path, None),
+        ]:
+            refused = client.request(method, path, json=body, headers=owner.headers)
+            problem(refused, 404, "ShareLink.NotFound")
+        assert recorded() == before
+        assert client.get(f"/1/shockers/{shocker_id}/logs", headers=owner.headers).json()[
+            "data"
+        ] == []  # fmt: skip

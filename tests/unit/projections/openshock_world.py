@@ -99,7 +99,13 @@ def people() -> LoggedWorld:
 
 def add_hub(world: LoggedWorld, name: str, user: UUID = ALICE) -> UUID:
     hub_id: UUID = world.run(
-        CreateHub(caller=session(user), name=name, token_hash=f"h-{name}", context=context(user))
+        CreateHub(
+            caller=session(user),
+            name=name,
+            token_hash=f"h-{name}",
+            sealed_token="sealed",
+            context=context(user),
+        )
     )
     return hub_id
 

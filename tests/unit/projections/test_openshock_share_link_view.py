@@ -61,6 +61,10 @@ def test_an_owner_lists_the_links_that_have_not_expired() -> None:
     assert [link.name for link in share_links_of(world.tx, str(ALICE), LATER)] == ["Forever"]
     assert share_link(world.tx, str(short), LATER) is None
     assert share_link(world.tx, str(gone), NOW) is None
+    # The public read: an expired link is still shown, a deleted one is not.
+    shown = share_link(world.tx, str(short), None)
+    assert shown is not None and shown.link.expires_on == NOW + timedelta(hours=1)
+    assert share_link(world.tx, str(gone), None) is None
 
 
 def test_a_link_shows_its_author_and_shockers_by_hub_with_rights_and_pauses() -> None:

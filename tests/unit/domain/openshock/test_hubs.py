@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.commands import Command
+from domain.errors import DomainError
 from domain.openshock.commands import (
     CreateHub,
     DeleteHub,
@@ -50,7 +51,15 @@ def test_a_hub_is_created_renamed_regenerated_and_deleted_as_events() -> None:
     hub_id = add_hub(uow)
     uow.run(RenameHub(caller=session(), hub_id=hub_id, name=" Desk ", context=context()))
     uow.run(RenameHub(caller=session(), hub_id=hub_id, name="Desk", context=context()))  # no-op
-    uow.run(RegenerateHubToken(caller=session(), hub_id=hub_id, token_hash="h2", context=context()))
+    uow.run(
+        RegenerateHubToken(
+            caller=session(),
+            hub_id=hub_id,
+            token_hash="h2",
+            sealed_token="sealed",
+            context=context(),
+        )
+    )
     shocker_id = add_shocker(uow, hub_id)
     uow.run(DeleteHub(caller=session(), hub_id=hub_id, context=context()))
     hub = uow.get(Hub, hub_id)
@@ -103,7 +112,11 @@ def test_a_fifth_hub_is_refused_and_nothing_changes() -> None:
     [
         lambda hub: RenameHub(caller=session(BOB), hub_id=hub, name="x", context=context(BOB)),
         lambda hub: RegenerateHubToken(
-            caller=session(BOB), hub_id=hub, token_hash="x", context=context(BOB)
+            caller=session(BOB),
+            hub_id=hub,
+            token_hash="x",
+            sealed_token="sealed",
+            context=context(BOB),
         ),
         lambda hub: DeleteHub(caller=session(BOB), hub_id=hub, context=context(BOB)),
         lambda hub: IssuePairCode(
@@ -127,7 +140,11 @@ def test_a_token_needs_devices_edit() -> None:
     with pytest.raises(PermissionMissing) as refused:
         uow.run(
             CreateHub(
-                caller=token(Permission.SHOCKERS_USE), name="H", token_hash="h", context=context()
+                caller=token(Permission.SHOCKERS_USE),
+                name="H",
+                token_hash="h",
+                sealed_token="sealed",
+                context=context(),
             )
         )
     assert refused.value.extensions == {
@@ -136,7 +153,11 @@ def test_a_token_needs_devices_edit() -> None:
     }
     uow.run(
         CreateHub(
-            caller=token(Permission.DEVICES_EDIT), name="H", token_hash="h", context=context()
+            caller=token(Permission.DEVICES_EDIT),
+            name="H",
+            token_hash="h",
+            sealed_token="sealed",
+            context=context(),
         )
     )
 
@@ -145,7 +166,15 @@ def test_a_token_needs_devices_edit() -> None:
 def test_a_hub_name_is_1_to_64_characters(name: str) -> None:
     uow = new_world()
     with pytest.raises(InvalidRequest) as refused:
-        uow.run(CreateHub(caller=session(), name=name, token_hash="h", context=context()))
+        uow.run(
+            CreateHub(
+                caller=session(),
+                name=name,
+                token_hash="h",
+                sealed_token="sealed",
+                context=context(),
+            )
+        )
     assert refused.value.errors == {"name": ["must be 1 to 64 characters"]}
 
 
@@ -155,7 +184,13 @@ def test_the_hub_token_finds_its_hub_until_regenerated_or_deleted() -> None:
     found = hub_for_token(uow, "first")
     assert found is not None and found.id == hub_id
     uow.run(
-        RegenerateHubToken(caller=session(), hub_id=hub_id, token_hash="second", context=context())
+        RegenerateHubToken(
+            caller=session(),
+            hub_id=hub_id,
+            token_hash="second",
+            sealed_token="sealed",
+            context=context(),
+        )
     )
     assert hub_for_token(uow, "first") is None
     assert hub_for_token(uow, "second") is not None
@@ -174,7 +209,11 @@ def _issue(uow: MemoryUnitOfWork, hub_id: UUID, code: str = "123456", at: dateti
 def _redeem(
     uow: MemoryUnitOfWork, code: str = "123456", at: datetime = NOW, hashed: str = "paired"
 ) -> UUID:
-    hub_id: UUID = uow.run(RedeemPairCode(code=code, token_hash=hashed, now=at, context=context()))
+    hub_id: UUID = uow.run(
+        RedeemPairCode(
+            code=code, token_hash=hashed, sealed_token="sealed", now=at, context=context()
+        )
+    )
     return hub_id
 
 
@@ -226,3 +265,46 @@ def test_a_malformed_pair_code_is_simply_not_found(code: str) -> None:
     uow = new_world()
     with pytest.raises(PairCodeNotFound):
         _redeem(uow, code=code)
+
+
+def test_the_hub_keeps_its_current_token_sealed_and_refuses_none() -> None:
+    uow = new_world()
+    hub_id = add_hub(uow)
+    uow.run(
+        RegenerateHubToken(
+            caller=session(), hub_id=hub_id, token_hash="h2", sealed_token="s2", context=context()
+        )
+    )
+    hub = uow.get(Hub, hub_id)
+    assert hub is not None and hub.sealed_token == "s2"
+    _issue(uow, hub_id)
+    uow.run(
+        RedeemPairCode(
+            code="123456", token_hash="h3", sealed_token="s3", now=NOW, context=context()
+        )
+    )
+    hub = uow.get(Hub, hub_id)
+    assert hub is not None and hub.sealed_token == "s3"
+    pending(uow)
+    with pytest.raises(DomainError):
+        uow.run(
+            RegenerateHubToken(
+                caller=session(), hub_id=hub_id, token_hash="h4", sealed_token="", context=context()
+            )
+        )
+    assert pending(uow) == []
+
+
+def test_a_hub_recorded_before_tokens_were_sealed_has_none() -> None:
+    uow = new_world()
+    hub_id = add_hub(uow)
+    hub = uow.get(Hub, hub_id)
+    assert hub is not None
+    created = hub.collect_events()[0]
+    # As the store's mapper rebuilds an event: its recorded fields, no __init__.
+    old = object.__new__(type(created))
+    object.__setattr__(
+        old, "__dict__", {k: v for k, v in vars(created).items() if k != "sealed_token"}
+    )
+    replayed = old.mutate(None)
+    assert isinstance(replayed, Hub) and replayed.sealed_token == ""

@@ -46,7 +46,13 @@ def new_world() -> MemoryUnitOfWork:
 
 def add_hub(uow: MemoryUnitOfWork, user: UUID = ALICE, hashed: str = "hash-1") -> UUID:
     hub_id: UUID = uow.run(
-        CreateHub(caller=session(user), name="Hub", token_hash=hashed, context=context(user))
+        CreateHub(
+            caller=session(user),
+            name="Hub",
+            token_hash=hashed,
+            sealed_token="sealed",
+            context=context(user),
+        )
     )
     return hub_id
 
