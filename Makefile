@@ -28,7 +28,7 @@ lint: install
 
 # The whole suite: lint, types, then unit, integration and e2e tests against a real
 # PostgreSQL and a real Kafka broker that the project's own scripts start and stop.
-test: lint js-clients
+test: lint js-clients flatc
 	HUBLINE_PYTHON=$(abspath $(BIN)/python) bash infra/services/run-with-services.sh $(BIN)/python -m pytest -q
 
 # schemathesis over every API operation as in `make test`, with many more examples and a new
@@ -46,6 +46,23 @@ tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json tests/e2e/js/pac
 	@echo "installing the JavaScript test clients (log: $(SETUP_LOG))"
 	@$(QUIETLY) "npm ci" npm --prefix tests/e2e/js ci --no-audit --no-fund
 	@touch $@
+
+# flatc, the FlatBuffers compiler (Debian's flatbuffers-compiler 2.0.8), installed if missing:
+# a unit test regenerates gateways/openshock/wire/ with it to prove the committed copy unedited.
+.PHONY: flatc flatbuffers
+flatc:
+	@bash infra/services/flatc.sh
+
+# The Python code of OpenShock's hub protocol (gateways/openshock/wire/, committed) from the
+# upstream schemas (gateways/openshock/schemas/) with `flatc --python`. Two steps of the
+# recipe are not plain flatc, both deterministic: the schemas go through a binary schema
+# first, because flatc refuses structs in unions (the V1 schema has two) when parsing for
+# Python; and flatc writes absolute imports from the schema namespace (`from
+# OpenShock.Serialization.Types.SemVer import ...`) with no option for another prefix, so sed
+# turns the OpenShock.Serialization prefix into our package's name and that folder becomes
+# gateways/openshock/wire/. Never edit the output: change generate_wire.sh and run this.
+flatbuffers: flatc
+	bash gateways/openshock/generate_wire.sh gateways/openshock/wire
 
 services-start: install
 	bash infra/services/postgres.sh start

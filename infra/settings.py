@@ -118,6 +118,13 @@ class Settings:
     # is what those answers report (XX: unknown).
     openshock_gateway_url: str | None = None
     openshock_gateway_country: str = "XX"
+    # The hub websocket's keep-alive, as the real gateway's: a Ping this long after connecting
+    # and then every openshock_hub_ping_seconds; a hub that sends no Pong (or V1 KeepAlive)
+    # within the first window of connecting, or within the second of its last one, is cut off.
+    openshock_hub_first_ping_seconds: float = 5.0
+    openshock_hub_ping_seconds: float = 15.0
+    openshock_hub_first_keep_alive_seconds: float = 65.0
+    openshock_hub_keep_alive_seconds: float = 35.0
 
     @property
     def issuer_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.openshock_control_log_view import OpenShockControlLogView
+from projections.openshock_hub_link_view import OpenShockHubLinkView
 from projections.openshock_hub_view import OpenShockHubView
 from projections.openshock_offer_view import OpenShockOfferView
 from projections.openshock_share_link_view import OpenShockShareLinkView
@@ -17,4 +18,5 @@ def openshock_views() -> list[Projection]:
         OpenShockControlLogView(),
         OpenShockOfferView(),
         OpenShockShareLinkView(),
+        OpenShockHubLinkView(),
     ]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.openshock import accounts, schemas
-from api.openshock.auth import OpenShockAuth, context, session_token_of
+from api.openshock.auth import OpenShockAuth, context
 from api.openshock.bodies import Fields, json_body
 from api.openshock.errors import OpenShockProblem, endpoint_retired
 from api.openshock.responses import empty_ok, legacy, raw
@@ -32,6 +32,7 @@ from domain.openshock.values import Caller
 from infra.command_bus import CommandBus
 from infra.identity.login_sessions import mint_session_token, session_id_of
 from infra.identity.passwords import hash_password, verify_password
+from infra.openshock.presented_credentials import session_token_of
 from infra.store.natural_keys import NaturalKeys
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -32,14 +32,17 @@ from domain.context import CommandContext
 from domain.openshock.callers import caller_of
 from domain.openshock.values import Caller
 from domain.principals.permissions import Principal
-from infra.identity.login_sessions import SESSION_COOKIE, SESSION_HEADER, LoginSessionVerifier
+from infra.identity.login_sessions import LoginSessionVerifier
 from infra.identity.token_authenticator import TokenAuthenticator
 from infra.openshock.hub_tokens import HubTokens
+from infra.openshock.presented_credentials import (
+    api_token_of,
+    hub_token_of,
+    presents_credential,
+    session_token_of,
+)
 from infra.request_context import command_context
 
-API_TOKEN_HEADERS = ("openshocktoken", "open-shock-token", "shocklinktoken")
-HUB_TOKEN_HEADERS = ("devicetoken", "device-token")
-_SESSION_HEADER = SESSION_HEADER.lower()
 _MAX_PRESENTED = 4096
 
 
@@ -79,31 +82,6 @@ def _token_only() -> OpenShockProblem:
     return _problem(
         "Authorization.Token.Only", "This endpoint is only available to use with api tokens", 403
     )
-
-
-def api_token_of(request: Request) -> str | None:
-    for name in API_TOKEN_HEADERS:
-        value = request.headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def session_token_of(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE) or request.headers.get(_SESSION_HEADER) or None
-
-
-def hub_token_of(request: Request) -> str | None:
-    for name in HUB_TOKEN_HEADERS:
-        value = request.headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def presents_credential(request: Request) -> bool:
-    """Whether the request carries a user's credential (then it is counted per user)."""
-    return api_token_of(request) is not None or session_token_of(request) is not None
 
 
 class OpenShockAuth:

@@ -11,8 +11,6 @@ backend's rate limiter answers them.
 
 from __future__ import annotations
 
-import re
-import secrets
 from http import HTTPStatus
 from typing import Any
 
@@ -23,8 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import ConcurrencyConflict, DomainError, NotFound, ViewsBehind
 from domain.openshock.errors import InvalidRequest, OpenShockRefusal
+from infra.openshock.problems import PROBLEM_JSON, problem_body, request_id_of
 
-PROBLEM_JSON = "application/problem+json"
 TOO_MANY_REQUESTS = "Too Many Requests. Please try again later."
 
 # The real backend's status for each problem type the domain or the edge raises.
@@ -166,17 +164,7 @@ def problem_response(
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    request_id = request_id_of(request)
-    body: dict[str, Any] = {
-        "type": type_,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "requestId": request_id,
-        **(extensions or {}),
-        "message": detail or title,
-        "traceId": request_id,
-    }
+    body = problem_body(type_, title, status, request_id_of(request), detail, extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -286,23 +274,3 @@ def _path(loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path or "$"
-
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
-
-
-def request_id_of(request: Request) -> str:
-    """The id a problem names its request by: the client's X-Request-Id when it is a plain
-    token, else one drawn once per request (the same on every problem of the request)."""
-    state = request.state
-    found = getattr(state, "openshock_request_id", None)
-    if isinstance(found, str):
-        return found
-    presented = request.headers.get("x-request-id")
-    request_id = (
-        presented
-        if presented is not None and _REQUEST_ID.match(presented)
-        else secrets.token_hex(8)
-    )
-    state.openshock_request_id = request_id
-    return request_id

@@ -27,17 +27,19 @@ from domain.openshock.commands import (
     RegenerateHubToken,
     RenameHub,
 )
-from domain.openshock.errors import HubNotFound, PairCodeTaken
+from domain.openshock.errors import HubNotFound, HubNotOnline, PairCodeTaken
 from domain.openshock.values import Caller, Permission
 from infra.command_bus import CommandBus
 from infra.openshock.hub_tokens import SealedHubTokens
 from infra.store.view_reader import ViewReader
+from projections.openshock_hub_link_view import HubStatus, OtaRow, hub_status, ota_history
 from projections.openshock_hub_view import hubs_of, own_hub, shockers_of_hub
 from projections.openshock_share_view import shared_with
 from projections.view_store import ViewTransaction
 
 HUB_VIEWS = ("openshock_hubs",)
-_SHARE_VIEWS = ("openshock_hubs", "openshock_user_shares")
+_SHARE_VIEWS = ("openshock_hubs", "openshock_user_shares", "openshock_hub_links")
+_OTA_VIEWS = ("openshock_hubs", "openshock_hub_links")
 # A drawn pair code may be another hub's live code; drawing again this often finds a free one
 # unless nearly all 900,000 codes are live at once.
 _PAIR_CODE_DRAWS = 8
@@ -50,6 +52,20 @@ def _may_reach(tx: ViewTransaction, user_id: str, hub_id: str) -> bool:
     return any(hub.id == hub_id for owner in shared_with(tx, user_id) for hub in owner.hubs)
 
 
+def _reachable_status(tx: ViewTransaction, user_id: str, hub_id: str) -> HubStatus | None:
+    """The hub's link state if the user may reach it (None: not theirs, nor shared)."""
+    if not _may_reach(tx, user_id, hub_id):
+        return None
+    status = hub_status(tx, hub_id)
+    return status or HubStatus(hub_id, "", False, None, 0, 0, None)
+
+
+def _own_updates(tx: ViewTransaction, user_id: str, hub_id: str) -> list[OtaRow] | None:
+    if own_hub(tx, user_id, hub_id) is None:
+        return None
+    return ota_history(tx, hub_id)
+
+
 def hubs_router(
     bus: CommandBus,
     views: ViewReader,
@@ -59,6 +75,7 @@ def hubs_router(
 ) -> APIRouter:
     router = APIRouter(tags=["OpenShock hubs"])
     User = Annotated[Caller, Depends(auth.caller)]
+    SessionUser = Annotated[Caller, Depends(auth.session_caller)]
 
     async def _own(caller: Caller, hub_id: UUID) -> None:
         await views.fresh_views(*HUB_VIEWS)
@@ -186,8 +203,11 @@ def hubs_router(
 
     async def _gateway_of(request: Request, caller: Caller, hub_id: UUID) -> Gateway:
         await views.fresh_views(*_SHARE_VIEWS)
-        if not await views.query(_may_reach, str(caller.user_id), str(hub_id)):
+        status = await views.query(_reachable_status, str(caller.user_id), str(hub_id))
+        if status is None:
             raise HubNotFound()
+        if not status.online:
+            raise HubNotOnline()
         return gateway.for_request(request)
 
     @router.get("/1/devices/{deviceId}/lcg", summary="The gateway a hub's live control uses")
@@ -206,6 +226,25 @@ def hubs_router(
                 "pathPrefix": found.path_prefix,
                 "country": found.country,
             }
+        )
+
+    @router.get("/1/devices/{deviceId}/ota", summary="A hub's firmware updates (session only)")
+    async def hub_updates(caller: SessionUser, deviceId: UUID) -> Response:
+        await views.fresh_views(*_OTA_VIEWS)
+        rows = await views.query(_own_updates, str(caller.user_id), str(deviceId))
+        if rows is None:
+            raise HubNotFound()
+        return responses.legacy(
+            [
+                {
+                    "id": row.update_id,
+                    "startedAt": responses.utc(row.started_at),
+                    "status": row.status,
+                    "version": row.version,
+                    "message": row.message,
+                }
+                for row in rows
+            ]
         )
 
     return router

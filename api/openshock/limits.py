@@ -21,6 +21,7 @@ from fastapi import Request
 from api.openshock.errors import OpenShockProblem, TooManyRequests
 from infra.limits.rate_limits import RateLimiter
 from infra.limits.sliding_window import SlidingWindowLimiter
+from infra.openshock.presented_credentials import presents_credential
 
 # (method, path) patterns of the "auth" policy: login, signup, password reset, pairing.
 _AUTH_ROUTES = (
@@ -28,8 +29,6 @@ _AUTH_ROUTES = (
     ("GET", re.compile(r"^/[12]/account/password-reset/.*$")),
     ("GET", re.compile(r"^/[12]/(device/)?pair/[^/]+$")),
 )
-_CREDENTIAL_HEADERS = ("openshocktoken", "open-shock-token", "shocklinktoken", "openshocksession")
-_SESSION_COOKIE = "openShockSession"
 
 
 class RequestLimits:
@@ -58,7 +57,7 @@ class RequestLimits:
             decision = await self._auth.hit(f"openshock-auth:{_address(request)}", _now())
             if not decision.allowed:
                 raise TooManyRequests(decision.retry_after_seconds(_now()))
-        if not _presents_credential(request):
+        if not presents_credential(request):
             await self._count_address(request)
 
     async def user(self, user_id: str) -> None:
@@ -103,10 +102,3 @@ def _is_loopback(address: str) -> bool:
 def _is_auth_route(request: Request) -> bool:
     method, path = request.method, request.url.path
     return any(method == m and pattern.match(path) for m, pattern in _AUTH_ROUTES)
-
-
-def _presents_credential(request: Request) -> bool:
-    headers = request.headers
-    return any(headers.get(name) for name in _CREDENTIAL_HEADERS) or bool(
-        request.cookies.get(_SESSION_COOKIE)
-    )

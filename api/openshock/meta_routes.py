@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request, Response
 from api.openshock.auth import OpenShockAuth
 from api.openshock.errors import OpenShockProblem
 from api.openshock.responses import legacy, utc
+from infra.store.view_reader import ViewReader
+from projections.openshock_hub_link_view import online_count
 
 
 def _version() -> str:
@@ -19,7 +21,7 @@ def _version() -> str:
         return "0.0.0"
 
 
-def meta_router(auth: OpenShockAuth, public_url: str) -> APIRouter:
+def meta_router(auth: OpenShockAuth, views: ViewReader, public_url: str) -> APIRouter:
     router = APIRouter(tags=["OpenShock: meta"])
     backend_version = _version()
     frontend = public_url.rstrip("/") + "/"
@@ -50,7 +52,7 @@ def meta_router(auth: OpenShockAuth, public_url: str) -> APIRouter:
 
     @router.get("/1/public/stats", summary="How many hubs are online")
     async def stats() -> Response:
-        # Hubs connect through the hub gateway (the next issue); until then none is online.
-        return legacy({"devicesOnline": 0})
+        # As fresh as the view is: the real API's count is as old as its cache.
+        return legacy({"devicesOnline": await views.query(online_count)})
 
     return router

@@ -55,3 +55,21 @@ class ShockerCommand(Aggregate):
         self.controlled_by = controlled_by
         self.custom_name = custom_name
         self.share_link_id = share_link_id
+
+
+class LiveControlTick(Aggregate):
+    """What one tick of a hub's live control sends it: every shocker a live session holds
+    active, at the tick's duration. One event per hub per tick at most (5 a second), so live
+    frames arriving at 10 a second per client cost the log no more than that; each tick is
+    its own aggregate, as each control item is."""
+
+    Sent: ClassVar[type[Aggregate.Created]]
+
+    @event("Sent")
+    def __init__(
+        self, hub_id: str, owner_id: str, commands: list[dict[str, Any]], meta: Metadata
+    ) -> None:
+        # Each command: shocker_id, rf_id, model, type, intensity, duration (ms).
+        self.hub_id = hub_id
+        self.owner_id = owner_id
+        self.commands = commands

@@ -60,6 +60,11 @@ class HubNotFound(OpenShockRefusal, NotFound):
     title = "Hub not found"
 
 
+class HubNotOnline(OpenShockRefusal, NotFound):
+    code = "Device.NotOnline"
+    title = "Hub is not online"
+
+
 class TooManyHubs(OpenShockRefusal):
     code = "Device.TooManyHubs"
     title = "You have too many hubs"

@@ -21,7 +21,7 @@ from api.openshock import OPENSHOCK_PATHS, OPENSHOCK_ROOT
 from api.openshock.account_routes import account_router
 from api.openshock.auth import OpenShockAuth
 from api.openshock.control import control_router
-from api.openshock.gateway_address import GatewayAddress
+from api.openshock.gateway_address import GatewayAddress, parse_gateway_url
 from api.openshock.hub_side import hub_side_router
 from api.openshock.hubs import hubs_router
 from api.openshock.limits import RequestLimits
@@ -49,6 +49,8 @@ from gateways.devices.thermostat_session import ThermostatSessions
 from gateways.events.endpoint import event_gateway
 from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
+from gateways.openshock.hub_connections import HubConnections
+from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings
 from gateways.pusher.cache import ChannelCache
 from gateways.pusher.channels import ChannelRegistry
 from gateways.pusher.endpoint import PusherGateway, PusherGatewaySettings, PusherSockets
@@ -120,6 +122,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # in turn: tens of microseconds a request for a route far down the list. The writes
     # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
+        app.include_router(router)
+    for router in _openshock_gateways(running, sessions):
         app.include_router(router)
     notifications = ChangeNotifications(running.feed, running.token_validator)
     signalr = HubServer(notifications.authenticate, sessions)
@@ -257,7 +261,7 @@ def _openshock_routers(services: Services, limits: RequestLimits) -> list[APIRou
     )
     gateway = GatewayAddress(settings.openshock_gateway_url, settings.openshock_gateway_country)
     return [
-        meta_router(auth, settings.issuer_url),
+        meta_router(auth, views, settings.issuer_url),
         account_router(
             bus,
             services.natural_keys,
@@ -276,6 +280,36 @@ def _openshock_routers(services: Services, limits: RequestLimits) -> list[APIRou
         user_shares_router(bus, views, auth),
         share_links_router(bus, views, auth),
     ]
+
+
+def _openshock_gateways(services: Services, sessions: LiveSessions) -> list[APIRouter]:
+    """The hub websocket, live control and the SignalR hubs (OpenShock's LCG and API hubs)."""
+    settings = services.settings
+    hubs = HubGateway(
+        services.bus,
+        services.hub_tokens,
+        HubConnections(services.feed, services.hub_tokens.hub_for),
+        HubGatewaySettings(
+            node_id=settings.node_id,
+            first_ping_seconds=settings.openshock_hub_first_ping_seconds,
+            ping_every_seconds=settings.openshock_hub_ping_seconds,
+            first_keep_alive_seconds=settings.openshock_hub_first_keep_alive_seconds,
+            keep_alive_seconds=settings.openshock_hub_keep_alive_seconds,
+        ),
+    )
+    routers = [hubs.router()]
+    # Behind a gateway URL with a path prefix, hubs dial {prefix}/2/ws/hub (assignLCG): served
+    # there too, for a proxy that passes the prefix on.
+    prefix = _gateway_prefix(settings)
+    if prefix:
+        routers.append(hubs.router(prefix))
+    return routers
+
+
+def _gateway_prefix(settings: Settings) -> str:
+    if not settings.openshock_gateway_url:
+        return ""
+    return parse_gateway_url(settings.openshock_gateway_url)[2]
 
 
 def _pusher_routers(services: Services, channels: ChannelQueries) -> list[APIRouter]:

@@ -1,11 +1,23 @@
-# Sourced by postgres.sh and redis.sh: installs a server from Debian's packages for the
-# project's private instance only. Debian starts a package's system service during the
-# install and enables it at boot; neither may outlive the install here.
+# Sourced by postgres.sh, redis.sh and flatc.sh: installs from Debian's packages. A server is
+# for the project's private instance only: Debian starts a package's system service during
+# the install and enables it at boot; neither may outlive the install here.
 #
-#   install_without_service PACKAGE SERVICE
+#   install_package PACKAGE                    a tool (no service)
+#   install_without_service PACKAGE SERVICE    a server
 
 # shellcheck source=infra/services/quietly.sh
 source "$(dirname "${BASH_SOURCE[0]}")/quietly.sh"
+
+install_package() {
+    local package="$1" sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    # A fresh machine may have no package lists yet: update only when the install fails,
+    # and show apt-get's output only when the update does not help.
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >/dev/null 2>&1 \
+        || { quietly "apt-get update" $sudo apt-get update -q \
+             && quietly "apt-get install $package" \
+                $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package"; }
+}
 
 install_without_service() {
     local package="$1" service="$2" sudo="" policy=/usr/sbin/policy-rc.d placed="" status=0
@@ -16,13 +28,7 @@ install_without_service() {
     if [ ! -e "$policy" ]; then
         $sudo sh -c "printf '#!/bin/sh\nexit 101\n' >'$policy' && chmod 755 '$policy'" && placed=1
     fi
-    # A fresh machine may have no package lists yet: update only when the install fails,
-    # and show apt-get's output only when the update does not help.
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >/dev/null 2>&1 \
-        || { quietly "apt-get update" $sudo apt-get update -q \
-             && quietly "apt-get install $package" \
-                $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package"; } \
-        || status=$?
+    install_package "$package" || status=$?
     [ -z "$placed" ] || $sudo rm -f "$policy"
     [ "$status" -eq 0 ] || return "$status"
     # Best effort from here on: a failure is in the setup log, not on the terminal.

@@ -1,0 +1,1 @@
+"""OpenShock's realtime surfaces: the hub websocket (FlatBuffers) and live control."""

@@ -1,0 +1,189 @@
+"""The hubs connected to this node, and what the log tells them (who is told what:
+projections/openshock_hub_deliveries.py).
+
+Every node reads every record; the node holding a hub's session sends it its command lists,
+triggers and update requests, and ends the session when the hub connects again elsewhere or
+its token stops being its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from fastapi import WebSocket
+
+from domain.openshock.hub_link import TriggerKind
+from gateways.openshock import hub_frames
+from infra.log.feed import LogFeed
+from projections.openshock_hub_deliveries import (
+    HubCommands,
+    HubCredentialEnded,
+    HubDelivery,
+    HubOtaInstall,
+    HubSessionStarted,
+    HubTriggered,
+    hub_deliveries,
+)
+from projections.records import LogRecord
+
+log = logging.getLogger(__name__)
+
+# Frames waiting for a hub that does not read; past this it is cut off.
+MAX_QUEUED_FRAMES = 1000
+_CLOSE_SECONDS = 5.0
+_REPLACED = "Hub is connecting from a different location"
+
+
+@dataclass(eq=False)
+class HubSession:
+    hub_id: str
+    session_id: str
+    schema: int  # 2: /2/ws/hub, 1: /1/ws/device
+    firmware_version: str
+    websocket: WebSocket
+    # Checked again when the hub's token may have changed (kept in memory only).
+    token: str
+    ending: bool = False
+    end_reason: str | None = None
+    _outbox: deque[bytes] = field(default_factory=deque)
+    _sender: asyncio.Task[None] | None = None
+    _closing: asyncio.Task[None] | None = None
+    _ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def send(self, frame: bytes) -> None:
+        """Queues a frame; never waits (called from the log feed and from timers)."""
+        if self.ending:
+            return
+        if len(self._outbox) >= MAX_QUEUED_FRAMES:
+            self.end(1008, "The hub does not read what it is sent")
+            return
+        self._outbox.append(frame)
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._outbox and not self.ending:
+                await self.websocket.send_bytes(self._outbox.popleft())
+        except Exception:
+            self.end(1011, "could not write to the hub")
+        finally:
+            self._sender = None
+
+    def end(self, code: int, reason: str) -> None:
+        """Closes the session (once) and wakes whoever waits for its next frame."""
+        if self.ending:
+            return
+        self.ending = True
+        self.end_reason = reason
+        self._ended.set()
+        self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.close(code, reason[:120]), _CLOSE_SECONDS)
+
+    async def next_message(self) -> dict[str, Any] | None:
+        """The next ASGI message, or None once the session is ended (a dead hub that will
+        never send its close is not waited for)."""
+        if self.ending:
+            return None
+        receiving = asyncio.ensure_future(self.websocket.receive())
+        ended = asyncio.ensure_future(self._ended.wait())
+        try:
+            await asyncio.wait((receiving, ended), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        if receiving.done():
+            return dict(receiving.result())
+        receiving.cancel()
+        return None
+
+    async def closed(self) -> None:
+        """Waits until the close frame is out, after the session ended."""
+        if self._sender is not None:
+            self._sender.cancel()
+        if self._closing is not None:
+            with contextlib.suppress(Exception):
+                await self._closing
+
+
+class HubConnections:
+    def __init__(self, feed: LogFeed, hub_of_token: Callable[[str], UUID | None]) -> None:
+        self._by_hub: dict[str, HubSession] = {}
+        self._hub_of_token = hub_of_token
+        self._checks: set[asyncio.Task[None]] = set()
+        feed.add_listener(self._on_records)
+
+    def add(self, session: HubSession) -> None:
+        older = self._by_hub.get(session.hub_id)
+        if older is not None:
+            older.end(1000, _REPLACED)
+        self._by_hub[session.hub_id] = session
+
+    def remove(self, session: HubSession) -> None:
+        if self._by_hub.get(session.hub_id) is session:
+            del self._by_hub[session.hub_id]
+
+    def __len__(self) -> int:
+        return len(self._by_hub)
+
+    def _on_records(self, records: Sequence[LogRecord]) -> None:
+        if not self._by_hub:
+            return
+        for delivery in hub_deliveries(records):
+            session = self._by_hub.get(delivery.hub_id)
+            if session is None:
+                continue
+            if isinstance(delivery, HubCredentialEnded):
+                # A session opened with the new token (the hub paired, then connected before
+                # this node's feed got there) stays: the token itself is asked.
+                check = asyncio.get_running_loop().create_task(self._recheck(session, delivery))
+                self._checks.add(check)
+                check.add_done_callback(self._checks.discard)
+            else:
+                _deliver(session, delivery)
+
+    async def _recheck(self, session: HubSession, ended: HubCredentialEnded) -> None:
+        try:
+            hub_id = await asyncio.to_thread(self._hub_of_token, session.token)
+        except Exception:
+            log.exception("could not check hub %s's token again", session.hub_id)
+            return
+        if hub_id is None or str(hub_id) != session.hub_id:
+            session.end(1008, f"Unauthorized: {ended.reason}")
+
+
+def _deliver(session: HubSession, delivery: HubDelivery) -> None:
+    if isinstance(delivery, HubCommands):
+        commands = [
+            hub_frames.HubCommand(c.model, c.rf_id, c.type, c.intensity, c.duration)
+            for c in delivery.commands
+        ]
+        legacy_ids = session.schema == 1 and hub_frames.shifts_998dr_ids(session.firmware_version)
+        session.send(hub_frames.command_list(commands, session.schema, legacy_998dr_ids=legacy_ids))
+    elif isinstance(delivery, HubTriggered):
+        frame = _trigger_frame(session, delivery.kind)
+        if frame is not None:
+            session.send(frame)
+    elif isinstance(delivery, HubOtaInstall):
+        session.send(hub_frames.ota_request(delivery.version, session.schema))
+    elif isinstance(delivery, HubSessionStarted) and delivery.session_id != session.session_id:
+        session.end(1000, _REPLACED)
+
+
+def _trigger_frame(session: HubSession, kind: int) -> bytes | None:
+    if session.schema == 2:
+        return hub_frames.trigger(kind)
+    # The V1 schema knows the captive portal only; restart and emergency stop are dropped,
+    # as the real gateway drops them for old firmware.
+    if kind in (TriggerKind.CAPTIVE_PORTAL_ENABLE, TriggerKind.CAPTIVE_PORTAL_DISABLE):
+        return hub_frames.captive_portal_v1(kind == TriggerKind.CAPTIVE_PORTAL_ENABLE)
+    return None
