@@ -12,7 +12,6 @@ the log (a gateway, an auditor) knows whose it is without the link's state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -47,15 +46,6 @@ class OtaStatus:
     TIMEOUT = "Timeout"
 
 
-@dataclass
-class OtaUpdate:
-    update_id: int
-    version: str
-    started_at: datetime
-    status: str
-    message: str | None = None
-
-
 class HubLink(Aggregate):
     Opened: ClassVar[type[Aggregate.Created]]
     Connected: ClassVar[type[Aggregate.Event]]
@@ -86,7 +76,8 @@ class HubLink(Aggregate):
         self.user_agent: str | None = None
         self.latency_ms = 0
         self.rssi = 0
-        self.updates: dict[int, OtaUpdate] = {}
+        # Each firmware update's status by its id (as text: the state is stored as JSON).
+        self.updates: dict[str, str] = {}
 
     @event("Connected")
     def connect(
@@ -140,17 +131,14 @@ class HubLink(Aggregate):
     def request_ota(
         self, hub_id: str, update_id: int, version: str, at: datetime, meta: Metadata
     ) -> None:
-        self.updates[update_id] = OtaUpdate(update_id, version, at, OtaStatus.STARTED)
+        self.updates[str(update_id)] = OtaStatus.STARTED
 
     @event("OtaStarted")
     def start_ota(
         self, hub_id: str, update_id: int, version: str, at: datetime, meta: Metadata
     ) -> None:
-        known = self.updates.get(update_id)
-        if known is None:  # an update the hub began on its own (local portal)
-            self.updates[update_id] = OtaUpdate(update_id, version, at, OtaStatus.RUNNING)
-        else:
-            known.status = OtaStatus.RUNNING
+        # Also an update the hub began on its own (through its local portal).
+        self.updates[str(update_id)] = OtaStatus.RUNNING
 
     @event("OtaProgressed")
     def progress_ota(
@@ -162,35 +150,27 @@ class HubLink(Aggregate):
     def fail_ota(
         self, hub_id: str, update_id: int, message: str, fatal: bool, meta: Metadata
     ) -> None:
-        known = self.updates.get(update_id)
-        if known is not None:
-            known.status = OtaStatus.ERROR
-            known.message = message
+        if str(update_id) in self.updates:
+            self.updates[str(update_id)] = OtaStatus.ERROR
 
     @event("OtaSucceeded")
     def finish_ota(self, hub_id: str, update_id: int, meta: Metadata) -> None:
-        known = self.updates.get(update_id)
-        if known is not None:
-            known.status = OtaStatus.FINISHED
+        if str(update_id) in self.updates:
+            self.updates[str(update_id)] = OtaStatus.FINISHED
 
     @event("OtaRolledBack")
     def roll_back_ota(self, hub_id: str, update_id: int, meta: Metadata) -> None:
-        known = self.updates.get(update_id)
-        if known is not None:
-            known.status = OtaStatus.ERROR
-            known.message = "Update rolled back"
+        if str(update_id) in self.updates:
+            self.updates[str(update_id)] = OtaStatus.ERROR
 
     def holds(self, session_id: str) -> bool:
         return self.session_id is not None and self.session_id == session_id
 
     def next_update_id(self) -> int:
-        return max(self.updates, default=0) + 1
+        return max((int(known) for known in self.updates), default=0) + 1
 
-    def pending_update(self, update_id: int) -> OtaUpdate | None:
-        known = self.updates.get(update_id)
-        if known is None or known.status not in (OtaStatus.STARTED, OtaStatus.RUNNING):
-            return None
-        return known
+    def is_pending(self, update_id: int) -> bool:
+        return self.updates.get(str(update_id)) in (OtaStatus.STARTED, OtaStatus.RUNNING)
 
 
 def hub_link_id(hub_id: str) -> UUID:

@@ -103,13 +103,12 @@ def record_hub_boot(command: RecordHubBoot, uow: UnitOfWork) -> None:
     )
     # As the real gateway reads a boot: new firmware finishes the update it names, a rollback
     # or a normal boot with an update still pending ends that update as rolled back.
-    pending = link.pending_update(command.ota_update_id)
-    if pending is None:
+    if not link.is_pending(command.ota_update_id):
         return
     if command.boot_type == BootType.NEW_FIRMWARE:
-        link.finish_ota(link.hub_id, pending.update_id, meta=meta)
+        link.finish_ota(link.hub_id, command.ota_update_id, meta=meta)
     else:
-        link.roll_back_ota(link.hub_id, pending.update_id, meta=meta)
+        link.roll_back_ota(link.hub_id, command.ota_update_id, meta=meta)
 
 
 def record_ota_started(command: RecordOtaStarted, uow: UnitOfWork) -> None:

@@ -30,7 +30,12 @@ def frames(count: int) -> int:
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # The fuzzer fails many device challenges from one address on purpose; the failure
     # limiter is not what it tests, and its refusal would hide the parser behind it.
-    env = {"HUBLINE_DEVICE_AUTH_FAILURES_PER_WINDOW": "1000000"}
+    env = {
+        "HUBLINE_DEVICE_AUTH_FAILURES_PER_WINDOW": "1000000",
+        # The OpenShock hub gateway's Pings are what shows a hub's session goes on.
+        "HUBLINE_OPENSHOCK_HUB_FIRST_PING_SECONDS": "0.05",
+        "HUBLINE_OPENSHOCK_HUB_PING_SECONDS": "0.2",
+    }
     with running_stack(Path(tmp_path_factory.mktemp("fuzz")), env=env) as stack:
         yield stack
 

@@ -52,6 +52,9 @@ class Surface:
     answers_every_frame: bool = False
     # Each frame is the first thing said on a fresh connection (handshakes, challenges).
     one_frame_per_connection: bool = False
+    # Without a probe: the server speaks on its own (the OpenShock hub gateway's Pings), and
+    # a message `is_probe_answer` accepts shows the session goes on after the frame.
+    speaks_unasked: bool = False
 
 
 def open_websocket(url: str, **options: Any) -> ClientConnection:
@@ -163,7 +166,7 @@ class FrameFuzzer:
                     ) from None
                 return None, f"closed {code}"
             answers += 1
-            if probe is None:
+            if probe is None and not surface.speaks_unasked:
                 continue  # the server must close; read until it does
             own_answer = surface.answers_every_frame and answers <= 1 + len(frame.preceded_by)
             if not own_answer and surface.is_probe_answer(message, index):
