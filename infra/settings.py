@@ -125,6 +125,9 @@ class Settings:
     openshock_hub_ping_seconds: float = 15.0
     openshock_hub_first_keep_alive_seconds: float = 65.0
     openshock_hub_keep_alive_seconds: float = 35.0
+    # How often a node looks for hubs held by nodes that are gone (their lease expired after
+    # pusher_lease_expires_seconds) and records them disconnected.
+    openshock_hub_sweep_seconds: float = 10.0
 
     @property
     def issuer_url(self) -> str:

@@ -207,3 +207,12 @@ def _status(r: tuple[Any, ...]) -> HubStatus:
         rssi=int(r[5]),
         node_id=None if r[6] is None else str(r[6]),
     )
+
+
+def held_sessions(tx: ViewTransaction) -> list[tuple[str, str, str]]:
+    """(hub id, session id, node id) of every hub some node says it holds."""
+    rows = tx.fetchall(
+        f"SELECT hub_id, session_id, node_id FROM {LINKS_TABLE}"
+        " WHERE session_id IS NOT NULL AND node_id IS NOT NULL"
+    )
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]

@@ -135,6 +135,13 @@ class HubConnections:
     def __len__(self) -> int:
         return len(self._by_hub)
 
+    def reconnect(self, hub_id: str, session_id: str) -> None:
+        """A session of this node that no longer counts (recorded as disconnected): the hub
+        is asked to connect again (1012: service restart)."""
+        session = self._by_hub.get(hub_id)
+        if session is not None and session.session_id == session_id:
+            session.end(1012, "Service restart")
+
     def _on_records(self, records: Sequence[LogRecord]) -> None:
         if not self._by_hub:
             return

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -66,7 +67,8 @@ _REPORTS_PER_SECOND = 10
 
 @dataclass(frozen=True)
 class HubGatewaySettings:
-    node_id: str
+    # This node's id as its lease names it (it changes if the node is declared gone).
+    node_id: Callable[[], str]
     first_ping_seconds: float = 5.0
     ping_every_seconds: float = 15.0
     first_keep_alive_seconds: float = 65.0
@@ -137,7 +139,7 @@ class HubGateway:
                 RecordHubConnected(
                     hub_id=hub_id,
                     session_id=session.session_id,
-                    node_id=self._settings.node_id,
+                    node_id=self._settings.node_id(),
                     schema=schema,
                     firmware_version=firmware,
                     user_agent=websocket.headers.get("user-agent", "")[:256],

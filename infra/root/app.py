@@ -51,6 +51,7 @@ from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
 from gateways.openshock.hub_connections import HubConnections
 from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings
+from gateways.openshock.stale_hub_sessions import StaleHubSessions
 from gateways.pusher.cache import ChannelCache
 from gateways.pusher.channels import ChannelRegistry
 from gateways.pusher.endpoint import PusherGateway, PusherGatewaySettings, PusherSockets
@@ -77,14 +78,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # presence cluster), the HTTP API answers about them.
     pusher_channels = ChannelRegistry(_pusher_cache(running))
     presence = _presence_cluster(running, pusher_channels)
+    # OpenShock hubs held by this node, and whoever records the hubs of gone nodes offline.
+    hub_connections = HubConnections(running.feed, running.hub_tokens.hub_for)
+    stale_hubs = _stale_hub_sessions(running, hub_connections, presence)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await running.start()
         await presence.start()
+        await stale_hubs.start()
         try:
             yield
         finally:
+            await stale_hubs.stop()
             await presence.stop()
             await sessions.stop()
             await running.stop()
@@ -123,7 +129,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
-    for router in _openshock_gateways(running, sessions):
+    for router in _openshock_gateways(running, sessions, hub_connections, presence):
         app.include_router(router)
     notifications = ChangeNotifications(running.feed, running.token_validator)
     signalr = HubServer(notifications.authenticate, sessions)
@@ -282,15 +288,36 @@ def _openshock_routers(services: Services, limits: RequestLimits) -> list[APIRou
     ]
 
 
-def _openshock_gateways(services: Services, sessions: LiveSessions) -> list[APIRouter]:
-    """The hub websocket, live control and the SignalR hubs (OpenShock's LCG and API hubs)."""
+def _stale_hub_sessions(
+    services: Services, connections: HubConnections, presence: PresenceCluster
+) -> StaleHubSessions:
+    settings = services.settings
+    return StaleHubSessions(
+        services.bus,
+        services.view_reader,
+        services.pusher_leases,
+        connections,
+        lambda: presence.node_id,
+        expires_seconds=settings.pusher_lease_expires_seconds,
+        every_seconds=settings.openshock_hub_sweep_seconds,
+    )
+
+
+def _openshock_gateways(
+    services: Services,
+    sessions: LiveSessions,
+    connections: HubConnections,
+    presence: PresenceCluster,
+) -> list[APIRouter]:
+    """The hub websocket and live control (OpenShock's LCG), on this node."""
     settings = services.settings
     hubs = HubGateway(
         services.bus,
         services.hub_tokens,
-        HubConnections(services.feed, services.hub_tokens.hub_for),
+        connections,
         HubGatewaySettings(
-            node_id=settings.node_id,
+            # The lease's id, so that a node found gone has its hubs recorded offline.
+            node_id=lambda: presence.node_id,
             first_ping_seconds=settings.openshock_hub_first_ping_seconds,
             ping_every_seconds=settings.openshock_hub_ping_seconds,
             first_keep_alive_seconds=settings.openshock_hub_first_keep_alive_seconds,
