@@ -30,6 +30,7 @@ from infra.command_line import (
     settings_default,
 )
 from infra.identity import cli as identity_cli
+from infra.openshock import cli as openshock_cli
 from infra.pusher import cli as pusher_cli
 from infra.root import offline
 from infra.settings import Settings
@@ -161,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="start after this log position",
     )
     _COMMANDS.update(identity_cli.add_parsers(commands, common))
-    _COMMANDS.update(thermostats_cli.add_parsers(commands, common))
+    simulate = add_command_group(
+        commands, "simulate", "simulated devices: SENZ thermostats, OpenShock hubs"
+    )
+    _COMMANDS.update(thermostats_cli.add_parsers(commands, simulate, common))
+    _COMMANDS.update(openshock_cli.add_parsers(simulate, common))
     _COMMANDS.update(pusher_cli.add_parsers(commands, common))
     return parser
 

@@ -14,7 +14,7 @@ from infra.settings import Settings
 
 
 def add_parsers(
-    commands: Any, common: argparse.ArgumentParser
+    commands: Any, simulate: Any, common: argparse.ArgumentParser
 ) -> dict[tuple[str, str | None], Subcommand]:
     thermostats = add_command_group(commands, "thermostats", "SENZ thermostats: add")
     add_thermostat = add_command(
@@ -24,7 +24,6 @@ def add_parsers(
     add_thermostat.add_argument("--owner", required=True, help="the owner's e-mail")
     add_thermostat.add_argument("--name", default="", help="the name shown for it (default: none)")
 
-    simulate = add_command_group(commands, "simulate", "simulated devices: thermostats")
     sim = add_command(
         simulate, "thermostats", "run simulated thermostats on the gateway", parents=[common]
     )
