@@ -51,6 +51,9 @@ from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
 from gateways.openshock.hub_connections import HubConnections
 from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings
+from gateways.openshock.live_control import live_control_gateway
+from gateways.openshock.live_ticks import LiveHubs
+from gateways.openshock.socket_auth import OpenShockSocketAuth
 from gateways.openshock.stale_hub_sessions import StaleHubSessions
 from gateways.pusher.cache import ChannelCache
 from gateways.pusher.channels import ChannelRegistry
@@ -324,12 +327,15 @@ def _openshock_gateways(
             keep_alive_seconds=settings.openshock_hub_keep_alive_seconds,
         ),
     )
-    routers = [hubs.router()]
+    live = LiveHubs(services.bus, services.feed, settings.node_id)
+    auth = OpenShockSocketAuth(services.authenticator, services.login_sessions)
+    routers = [hubs.router(), live_control_gateway(auth, services.view_reader, live, sessions)]
     # Behind a gateway URL with a path prefix, hubs dial {prefix}/2/ws/hub (assignLCG): served
     # there too, for a proxy that passes the prefix on.
     prefix = _gateway_prefix(settings)
     if prefix:
         routers.append(hubs.router(prefix))
+        routers.append(live_control_gateway(auth, services.view_reader, live, sessions, prefix))
     return routers
 
 
