@@ -73,6 +73,7 @@ STATUS_BY_TYPE: dict[str, int] = {
     "Share.Get.NoShares": 404,
     "Share.User.NotFound": 404,
     "ShareLink.NotFound": 404,
+    "ShareLink.Cooldown": 412,
     "ShareLink.ShockerAlreadyInShareLink": 409,
     "ShareLink.ShockerNotInShareLink": 404,
     "ShareLink.ExpiryDateInPast": 400,

@@ -20,6 +20,7 @@ from domain.openshock.errors import (
     ControlNotFound,
     ControlPaused,
     InvalidRequest,
+    ShareLinkCooldown,
     ShareLinkNotFound,
     TokenPaused,
     invalid,
@@ -105,6 +106,7 @@ def control_through_share_link(command: ControlThroughShareLink, uow: UnitOfWork
     if command.user_id is None and guest_name is None:
         raise invalid("name", "a guest needs a name")
     items = checked_items(command.items)
+    now_ms = int(command.now.timestamp() * 1000)
     decided = []
     for item in items:
         rights = link.rights_of(str(item.shocker_id))
@@ -116,8 +118,17 @@ def control_through_share_link(command: ControlThroughShareLink, uow: UnitOfWork
             raise _paused(item)
         if not permissions.allows(item.type):
             raise _no_permission(item)
+        if link.is_cooling(str(item.shocker_id), now_ms):
+            raise ShareLinkCooldown(
+                f"Shocker {item.shocker_id} is cooling down", shockerId=str(item.shocker_id)
+            )
         intensity, duration = clamp_to_share(item.intensity, item.duration, limits)
         decided.append(_Decided(shocker, item, intensity, duration))
+    meta = command.context.as_metadata()
+    for one in decided:
+        cooldown = link.cooldown_of(str(one.shocker.id))
+        if cooldown is not None and one.item.type is not ControlType.STOP:
+            link.cool_shocker(str(one.shocker.id), now_ms + one.duration + cooldown, meta=meta)
     controlled_by = None if command.user_id is None else str(command.user_id)
     return _record(uow, command, decided, controlled_by, guest_name, str(link.id))
 

@@ -147,6 +147,13 @@ class ShareLinkNotFound(OpenShockRefusal, NotFound):
     title = "Public share not found"
 
 
+class ShareLinkCooldown(OpenShockRefusal):
+    # The real API keeps a link shocker's cooldown without enforcing it server-side; ours
+    # refuses a control through the link until the previous one ended plus the cooldown.
+    code = "ShareLink.Cooldown"
+    title = "This shocker is cooling down"
+
+
 class ShockerAlreadyInShareLink(OpenShockRefusal):
     code = "ShareLink.ShockerAlreadyInShareLink"
     title = "Shocker already exists in public share"

@@ -91,6 +91,7 @@ class ShareLink(Aggregate):
     ShockerEdited: ClassVar[type[Aggregate.Event]]
     ShockerPauseSet: ClassVar[type[Aggregate.Event]]
     ShockerRemoved: ClassVar[type[Aggregate.Event]]
+    ShockerCooling: ClassVar[type[Aggregate.Event]]
 
     @event("Created")
     def __init__(
@@ -151,6 +152,20 @@ class ShareLink(Aggregate):
     @event("ShockerRemoved")
     def remove_shocker(self, shocker_id: str, meta: Metadata) -> None:
         del self.shockers[shocker_id]
+
+    @event("ShockerCooling")
+    def cool_shocker(self, shocker_id: str, ready_at_ms: int, meta: Metadata) -> None:
+        """A control through the link with a cooldown: the next one waits until `ready_at_ms`
+        (Unix milliseconds: the control's end plus the cooldown)."""
+        self.shockers[shocker_id]["ready_at_ms"] = ready_at_ms
+
+    def cooldown_of(self, shocker_id: str) -> int | None:
+        entry = self.shockers.get(shocker_id)
+        return None if entry is None else entry.get("cooldown")
+
+    def is_cooling(self, shocker_id: str, now_ms: int) -> bool:
+        entry = self.shockers.get(shocker_id)
+        return entry is not None and now_ms < int(entry.get("ready_at_ms", 0))
 
     def is_live(self, now: datetime) -> bool:
         """An expired link is as good as missing, to its owner and to its guests."""

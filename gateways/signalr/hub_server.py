@@ -6,6 +6,11 @@ Hubs are declared once (path, methods, who may connect) and served at their path
 accepts `id` = either, or no id at all (skipNegotiation). A connection ends with a Close
 message ("Unauthorized: credential revoked" or "… expired") when its token is revoked or
 expires, as ASP.NET Core's CloseOnAuthenticationExpiration does.
+
+Who connects is the server's bearer-token check unless a hub brings its own (`Hub.authenticate`,
+given the request: headers, cookies, query, path parameters), which may let anonymous
+callers in (a credential that never expires and is not revocable) or refuse with a status
+of its choosing (`HubRefused`) before the upgrade.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import HTTPConnection
 
 from domain.principals.permissions import Principal
 from gateways.live_sessions import LiveSessions
@@ -39,6 +45,16 @@ NEGOTIATION_TTL_SECONDS = 60.0
 
 HubMethod = Callable[["HubConnection", list[Any]], Awaitable[Any]]
 Authenticator = Callable[[str], Awaitable[Authenticated | None]]
+# A hub's own check of the request (negotiate or upgrade); None: 401.
+ConnectionAuthenticator = Callable[[HTTPConnection], Awaitable[Authenticated | None]]
+
+
+class HubRefused(Exception):
+    """Raised by a hub's authenticate: refuse the negotiate or the upgrade with `status`."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 @dataclass(eq=False)  # compared and hashed by identity: hubs keep sets of connections
@@ -53,6 +69,14 @@ class HubConnection:
     protocol_name: str = "json"
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _ended: bool = False
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return dict(self.websocket.path_params)
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        return dict(self.websocket.query_params)
 
     @property
     def binary(self) -> bool:
@@ -114,6 +138,8 @@ class Hub:
     methods: dict[str, HubMethod]
     on_connected: Callable[[HubConnection], Awaitable[None]] | None = None
     on_disconnected: Callable[[HubConnection], Awaitable[None]] | None = None
+    # None: the server's bearer-token check.
+    authenticate: ConnectionAuthenticator | None = None
 
 
 @dataclass
@@ -125,7 +151,7 @@ class _Negotiation:
 
 
 class HubServer:
-    def __init__(self, authenticate: Authenticator, sessions: LiveSessions) -> None:
+    def __init__(self, authenticate: Authenticator | None, sessions: LiveSessions) -> None:
         self._authenticate = authenticate
         self._sessions = sessions
         self._negotiations: dict[str, _Negotiation] = {}
@@ -151,9 +177,10 @@ class HubServer:
         self, router: APIRouter, path: str, hub: Hub, methods: dict[str, HubMethod]
     ) -> None:
         async def negotiate(request: Request) -> Response:
-            authenticated = await self._authenticated(
-                request.headers.get("authorization"), request.query_params
-            )
+            try:
+                authenticated = await self._authenticated(hub, request)
+            except HubRefused as refused:
+                return Response(status_code=refused.status)
             if authenticated is None:
                 return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
             principal = authenticated.principal
@@ -182,10 +209,19 @@ class HubServer:
         router.add_api_route(f"{path}/negotiate", negotiate, methods=["POST"])
         router.add_api_websocket_route(path, socket)
 
-    async def _authenticated(self, authorization: str | None, query: Any) -> Authenticated | None:
+    async def _authenticated(self, hub: Hub, connection: HTTPConnection) -> Authenticated | None:
+        if hub.authenticate is not None:
+            return await hub.authenticate(connection)
+        if self._authenticate is None:
+            return None
         # Browsers cannot set headers on websockets: @microsoft/signalr sends access_token,
         # SENZ's sample sends token.
-        token = bearer_token(authorization) or query.get("access_token") or query.get("token")
+        query = connection.query_params
+        token = (
+            bearer_token(connection.headers.get("authorization"))
+            or query.get("access_token")
+            or query.get("token")
+        )
         return await self._authenticate(token) if token else None
 
     def _forget_stale(self) -> None:
@@ -194,9 +230,11 @@ class HubServer:
             del self._negotiations[key]
 
     async def _serve(self, websocket: WebSocket, hub: Hub, methods: dict[str, HubMethod]) -> None:
-        authenticated = await self._authenticated(
-            websocket.headers.get("authorization"), websocket.query_params
-        )
+        try:
+            authenticated = await self._authenticated(hub, websocket)
+        except HubRefused as refused:
+            await _refuse(websocket, refused.status)
+            return
         if authenticated is None:
             await _refuse(websocket, 401)
             return

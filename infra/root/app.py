@@ -53,6 +53,7 @@ from gateways.openshock.hub_connections import HubConnections
 from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings
 from gateways.openshock.live_control import live_control_gateway
 from gateways.openshock.live_ticks import LiveHubs
+from gateways.openshock.signalr_hubs import openshock_signalr_routers
 from gateways.openshock.socket_auth import OpenShockSocketAuth
 from gateways.openshock.stale_hub_sessions import StaleHubSessions
 from gateways.pusher.cache import ChannelCache
@@ -142,6 +143,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             notifications.hub(), "/v1/changenotifications", "/api/v1/changenotifications"
         )
     )
+    for router in _openshock_signalr(running, signalr):
+        app.include_router(router)
     # The admin routes of Pusher apps live under /api/v1 (they are Hubline's REST).
     app.include_router(_pusher_admin_router(running))
     pusher = _pusher_gateway(running, pusher_channels)
@@ -343,6 +346,18 @@ def _gateway_prefix(settings: Settings) -> str:
     if not settings.openshock_gateway_url:
         return ""
     return parse_gateway_url(settings.openshock_gateway_url)[2]
+
+
+def _openshock_signalr(services: Services, signalr: HubServer) -> list[APIRouter]:
+    """OpenShock's SignalR hubs (/1/hubs/user, /1/hubs/share/link/{id}) on the SENZ hub's
+    server, so that shutting down says goodbye to their clients too."""
+    return openshock_signalr_routers(
+        signalr,
+        OpenShockSocketAuth(services.authenticator, services.login_sessions),
+        services.bus,
+        services.view_reader,
+        services.feed,
+    )
 
 
 def _pusher_routers(services: Services, channels: ChannelQueries) -> list[APIRouter]:

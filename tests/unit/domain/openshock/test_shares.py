@@ -41,6 +41,7 @@ from domain.openshock.errors import (
     SessionOnly,
     ShareCodeAlreadyLinked,
     ShareCodeNotFound,
+    ShareLinkCooldown,
     ShareLinkNotFound,
     ShareRequestNotFound,
     ShockerAlreadyInShareLink,
@@ -391,3 +392,32 @@ def test_another_users_share_link_looks_missing(world: World) -> None:
                 caller=session(BOB), share_link_id=link_id, now=NOW, context=context(BOB)
             )
         )
+
+
+def test_a_share_link_shocker_cools_down_after_each_control(world: World) -> None:
+    uow, shocker_id = world
+    link_id = _link(uow)
+    for command in (
+        AddShockerToShareLink(
+            caller=session(),
+            share_link_id=link_id,
+            shocker_id=shocker_id,
+            now=NOW,
+            context=context(),
+        ),
+        EditShareLinkShocker(
+            caller=session(),
+            share_link_id=link_id,
+            shocker_id=shocker_id,
+            permissions=SharePermissions(),
+            limits=ShareLimits(duration=1000),
+            cooldown=2000,
+            now=NOW,
+            context=context(),
+        ),
+    ):
+        uow.run(command)
+    _guest(uow, link_id, shocker_id)  # 1,000 ms (capped), then 2,000 ms of cooldown
+    with pytest.raises(ShareLinkCooldown):
+        _guest(uow, link_id, shocker_id, at=NOW + timedelta(milliseconds=2999))
+    _guest(uow, link_id, shocker_id, at=NOW + timedelta(milliseconds=3000))
