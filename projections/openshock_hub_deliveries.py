@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.openshock.control import LiveControlTick, ShockerCommand
+from domain.openshock.control import HubCommand, LiveControlTick, ShockerCommand
 from domain.openshock.hub import Hub
 from domain.openshock.hub_link import HubLink
 from domain.openshock.values import ControlType, ShockerModel
@@ -24,17 +24,6 @@ from projections.records import LogRecord
 
 _MODELS = {model.value: number for number, model in enumerate(ShockerModel)}
 _TYPES = {kind.value: number for number, kind in enumerate(ControlType)}
-
-
-@dataclass(frozen=True)
-class HubCommand:
-    """One command as the hub protocol carries it: enums as their numbers."""
-
-    model: int
-    rf_id: int
-    type: int
-    intensity: int
-    duration: int
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,24 @@ hand a hub one command list per request, as the real API does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, event
 
 Metadata = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HubCommand:
+    """One command as a hub is sent it: model and control type as the hub protocol's numbers
+    (their order in ShockerModel and ControlType), the RF id, intensity, duration in ms."""
+
+    model: int
+    rf_id: int
+    type: int
+    intensity: int
+    duration: int
 
 
 class ShockerCommand(Aggregate):

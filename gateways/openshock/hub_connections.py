@@ -170,12 +170,10 @@ class HubConnections:
 
 def _deliver(session: HubSession, delivery: HubDelivery) -> None:
     if isinstance(delivery, HubCommands):
-        commands = [
-            hub_frames.HubCommand(c.model, c.rf_id, c.type, c.intensity, c.duration)
-            for c in delivery.commands
-        ]
         legacy_ids = session.schema == 1 and hub_frames.shifts_998dr_ids(session.firmware_version)
-        session.send(hub_frames.command_list(commands, session.schema, legacy_998dr_ids=legacy_ids))
+        session.send(
+            hub_frames.command_list(delivery.commands, session.schema, legacy_998dr_ids=legacy_ids)
+        )
     elif isinstance(delivery, HubTriggered):
         frame = _trigger_frame(session, delivery.kind)
         if frame is not None:

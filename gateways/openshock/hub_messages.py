@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# What a hub is sent is the domain's HubCommand, named here with the other messages.
+from domain.openshock.control import HubCommand as HubCommand
+
 # The real gateway's limit for one frame; a larger one is refused before it is read.
 MAX_FRAME_BYTES = 512_000
 
@@ -54,15 +57,6 @@ class KeepAlive:
 
 
 HubMessage = Pong | BootStatus | OtaStarted | OtaProgress | OtaFailed | KeepAlive
-
-
-@dataclass(frozen=True)
-class HubCommand:
-    model: int
-    rf_id: int
-    type: int
-    intensity: int
-    duration: int
 
 
 @dataclass(frozen=True)
