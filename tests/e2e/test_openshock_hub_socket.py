@@ -237,3 +237,41 @@ def test_regenerating_the_token_ends_the_hubs_connection(hub_stack: Stack) -> No
             hub.online()
             assert client.put(f"/1/devices/{hub_id}", headers=owner.headers).status_code == 200
             assert hub.closed_with() == 1008
+
+
+def test_firmware_updates_the_hub_reports_are_its_ota_history(hub_stack: Stack) -> None:
+    owner = new_account(hub_stack.url)
+    with http_client(hub_stack.url) as client:
+        hub_id, _, token = _hub(client, owner)
+        session = {"OpenShockSession": owner.session, "User-Agent": "e2e"}
+        with TestHub(hub_stack.url, token) as hub:
+            hub.online()
+            hub.send(hub_frames.OtaStarted(update_id=7, version="1.6.0"))
+            hub.send(hub_frames.OtaProgress(update_id=7, task=4, progress=0.5))
+            hub.send(hub_frames.BootStatus(boot_type=1, firmware_version="1.6.0", ota_update_id=7))
+            hub.send(hub_frames.OtaStarted(update_id=8, version="1.7.0-rc.1"))
+            hub.send(hub_frames.OtaFailed(update_id=8, message="flash failed", fatal=True))
+
+            def history() -> list[dict[str, object]]:
+                answer = client.get(f"/1/devices/{hub_id}/ota", headers=session)
+                assert answer.status_code == 200, answer.text
+                return list(answer.json()["data"])
+
+            eventually(lambda: len(history()) == 2 and history()[0]["status"] == "Error")
+            newest, oldest = history()
+            assert (newest["id"], newest["version"], newest["message"]) == (
+                8,
+                "1.7.0-rc.1",
+                "flash failed",
+            )
+            assert (oldest["id"], oldest["status"], oldest["version"]) == (7, "Finished", "1.6.0")
+        # Another user's hub is as missing as an unknown one; an API token is refused.
+        stranger = new_account(hub_stack.url)
+        other = client.get(
+            f"/1/devices/{hub_id}/ota",
+            headers={"OpenShockSession": stranger.session, "User-Agent": "e2e"},
+        )
+        assert other.status_code == 404 and other.json()["type"] == "Device.NotFound"
+        by_token = client.get(f"/1/devices/{hub_id}/ota", headers=owner.headers)
+        assert by_token.status_code == 403
+        assert by_token.json()["type"] == "Authorization.UserSession.Only"
