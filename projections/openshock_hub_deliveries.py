@@ -41,7 +41,6 @@ class HubTriggered:
 @dataclass(frozen=True)
 class HubOtaInstall:
     hub_id: str
-    update_id: int
     version: str
 
 
@@ -88,9 +87,7 @@ def hub_deliveries(records: Sequence[LogRecord]) -> list[HubDelivery]:
         elif isinstance(event, HubLink.Triggered):
             ordered.append(HubTriggered(payload["hub_id"], int(payload["kind"])))
         elif isinstance(event, HubLink.OtaRequested):
-            ordered.append(
-                HubOtaInstall(payload["hub_id"], int(payload["update_id"]), payload["version"])
-            )
+            ordered.append(HubOtaInstall(payload["hub_id"], payload["version"]))
         elif isinstance(event, HubLink.Connected):
             ordered.append(HubSessionStarted(payload["hub_id"], payload["session_id"]))
         else:

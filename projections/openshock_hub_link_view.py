@@ -28,7 +28,6 @@ _CONNECTED = HubLink.Connected.__qualname__
 _MEASURED = HubLink.LatencyMeasured.__qualname__
 _BOOTED = HubLink.Booted.__qualname__
 _DISCONNECTED = HubLink.Disconnected.__qualname__
-_OTA_REQUESTED = HubLink.OtaRequested.__qualname__
 _OTA_STARTED = HubLink.OtaStarted.__qualname__
 _OTA_FAILED = HubLink.OtaFailed.__qualname__
 _OTA_SUCCEEDED = HubLink.OtaSucceeded.__qualname__
@@ -40,7 +39,6 @@ _TYPES = frozenset(
         _MEASURED,
         _BOOTED,
         _DISCONNECTED,
-        _OTA_REQUESTED,
         _OTA_STARTED,
         _OTA_FAILED,
         _OTA_SUCCEEDED,
@@ -134,13 +132,13 @@ class OpenShockHubLinkView:
                 " WHERE link_id = ?",
                 (key,),
             )
-        elif kind in (_OTA_REQUESTED, _OTA_STARTED):
-            status = OtaStatus.STARTED if kind == _OTA_REQUESTED else OtaStatus.RUNNING
+        elif kind == _OTA_STARTED:
+            # The hub names the update when it starts it, as the real firmware does.
             tx.execute(
                 f"INSERT INTO {OTA_TABLE} (link_id, update_id, version, started_at, status)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (link_id, update_id)"
                 " DO UPDATE SET status = excluded.status",
-                (key, payload["update_id"], payload["version"], at, status),
+                (key, payload["update_id"], payload["version"], at, OtaStatus.RUNNING),
             )
         elif kind in (_OTA_FAILED, _OTA_ROLLED_BACK):
             message = payload["message"] if kind == _OTA_FAILED else ROLLED_BACK_MESSAGE

@@ -128,10 +128,9 @@ class HubLink(Aggregate):
         pass
 
     @event("OtaRequested")
-    def request_ota(
-        self, hub_id: str, update_id: int, version: str, at: datetime, meta: Metadata
-    ) -> None:
-        self.updates[str(update_id)] = OtaStatus.STARTED
+    def request_ota(self, hub_id: str, version: str, meta: Metadata) -> None:
+        # The update gets its id from the hub, when it reports having started it.
+        pass
 
     @event("OtaStarted")
     def start_ota(
@@ -165,9 +164,6 @@ class HubLink(Aggregate):
 
     def holds(self, session_id: str) -> bool:
         return self.session_id is not None and self.session_id == session_id
-
-    def next_update_id(self) -> int:
-        return max((int(known) for known in self.updates), default=0) + 1
 
     def is_pending(self, update_id: int) -> bool:
         return self.updates.get(str(update_id)) in (OtaStatus.STARTED, OtaStatus.RUNNING)

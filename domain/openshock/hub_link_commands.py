@@ -91,7 +91,6 @@ class RequestOtaInstall(Command):
     caller: Caller
     hub_id: UUID
     version: str  # SemVer text, "1.5.2" or "1.6.0-beta.1+build"
-    now: datetime
 
 
 # --- live control ---

@@ -164,14 +164,12 @@ def trigger_hub(command: TriggerHub, uow: UnitOfWork) -> None:
     link.trigger(link.hub_id, command.kind, meta=meta)
 
 
-def request_ota_install(command: RequestOtaInstall, uow: UnitOfWork) -> int:
+def request_ota_install(command: RequestOtaInstall, uow: UnitOfWork) -> None:
     if not is_semver(command.version):
         raise invalid("version", "must be a version such as 1.5.2")
     meta = command.context.as_metadata()
     link = _owned_link(uow, command.caller, command.hub_id, meta)
-    update_id = link.next_update_id()
-    link.request_ota(link.hub_id, update_id, command.version, command.now, meta=meta)
-    return update_id
+    link.request_ota(link.hub_id, command.version, meta=meta)
 
 
 def send_live_tick(command: SendLiveTick, uow: UnitOfWork) -> UUID | None:

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 FIRMWARE_VERSION = "1.5.2"
 USER_AGENT = f"OpenShock/{FIRMWARE_VERSION} (hubline simulate hubs)"
 SCHEMA = 2
+# OtaUpdateProgressTask: fetching metadata (0) through rebooting (6).
+_OTA_TASKS = 7
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 # The gateway checks that an uptime does not date the boot before 2024; a simulated hub
@@ -79,6 +81,10 @@ class HubFirmware:
     booted: float = field(default_factory=time.monotonic)
     uptime_at_boot_ms: int = field(default_factory=lambda: random.randint(*_UPTIME_AT_START_MS))
     emergency_stopped: bool = False
+    version: str = FIRMWARE_VERSION
+    # What the next BootStatus says: a boot into a freshly installed update names it.
+    boot_type: int = 0
+    ota_update_id: int = 0
 
     def uptime_ms(self) -> int:
         return self.uptime_at_boot_ms + int((time.monotonic() - self.booted) * 1000)
@@ -87,6 +93,20 @@ class HubFirmware:
         self.booted = time.monotonic()
         self.uptime_at_boot_ms = 0
         self.emergency_stopped = False
+
+    def install(self, version: str, update_id: int) -> None:
+        """An update flashed: the hub reboots into it and says so in its next BootStatus."""
+        self.version, self.boot_type, self.ota_update_id = version, 1, update_id
+        self.reboot()
+
+    def boot_status(self) -> hub_frames.BootStatus:
+        status = hub_frames.BootStatus(
+            boot_type=self.boot_type,
+            firmware_version=self.version,
+            ota_update_id=self.ota_update_id,
+        )
+        self.boot_type, self.ota_update_id = 0, 0  # later boots are normal ones
+        return status
 
 
 async def run(
@@ -125,7 +145,7 @@ async def _run_hub(
                     url,
                     additional_headers={
                         "Device-Token": token,
-                        "Firmware-Version": FIRMWARE_VERSION,
+                        "Firmware-Version": firmware.version,
                     },
                     user_agent_header=USER_AGENT,
                     max_size=hub_frames.MAX_FRAME_BYTES,
@@ -208,8 +228,7 @@ async def serve_connection(
     """Until the gateway closes the connection (False), asks for a restart (True), or the
     connection drops (ConnectionClosedError)."""
     hub = firmware.hub
-    boot = hub_frames.BootStatus(boot_type=0, firmware_version=FIRMWARE_VERSION, ota_update_id=0)
-    await socket.send(hub_frames.hub_frame(boot, SCHEMA))
+    await socket.send(hub_frames.hub_frame(firmware.boot_status(), SCHEMA))
     online = False
     async for frame in socket:
         if isinstance(frame, str):
@@ -239,10 +258,30 @@ async def serve_connection(
                 await socket.close()
                 return True
         elif isinstance(message, hub_frames.GatewayOtaRequest):
-            say(f"{hub.name}: OTA update to {message.version} requested (a simulated hub stays)")
+            await _update(socket, firmware, message.version, say)
+            return True  # rebooted into the new version: back at once
         else:
             say(f"{hub.name}: captive portal {'on' if message.enabled else 'off'}")
     return False
+
+
+async def _update(
+    socket: websockets.ClientConnection,
+    firmware: HubFirmware,
+    version: str,
+    say: Callable[[str], None],
+) -> None:
+    """An OTA update as the firmware reports one: started (with the id the hub gives it),
+    each task done, then a reboot into the new version."""
+    update_id = random.randint(1, 2**31 - 1)
+    say(f"{firmware.hub.name}: OTA update {update_id} to {version}")
+    started = hub_frames.OtaStarted(update_id=update_id, version=version)
+    await socket.send(hub_frames.hub_frame(started, SCHEMA))
+    for task in range(_OTA_TASKS):
+        progress = hub_frames.OtaProgress(update_id=update_id, task=task, progress=1.0)
+        await socket.send(hub_frames.hub_frame(progress, SCHEMA))
+    firmware.install(version, update_id)
+    await socket.close()
 
 
 def command_line(firmware: HubFirmware, command: hub_frames.HubCommand) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -138,7 +137,6 @@ class UserHub:
                 caller=caller,
                 hub_id=hub_id,
                 version=str(version),
-                now=datetime.now(UTC),
                 context=_context(connection),
             )
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -206,7 +207,17 @@ class HubServer:
         async def socket(websocket: WebSocket) -> None:
             await self._serve(websocket, hub, methods)
 
-        router.add_api_route(f"{path}/negotiate", negotiate, methods=["POST"])
+        # The handler reads its path parameters from the request: OpenAPI is told of them.
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", path)
+        ]
+        router.add_api_route(
+            f"{path}/negotiate",
+            negotiate,
+            methods=["POST"],
+            openapi_extra={"parameters": parameters} if parameters else None,
+        )
         router.add_api_websocket_route(path, socket)
 
     async def _authenticated(self, hub: Hub, connection: HTTPConnection) -> Authenticated | None:

@@ -26,7 +26,12 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from domain.openshock.hub_link import hub_link_id
-from gateways.openshock.hub_messages import GatewayTrigger
+from gateways.openshock.hub_messages import (
+    BootStatus,
+    GatewayOtaRequest,
+    GatewayTrigger,
+    OtaStarted,
+)
 from tests.e2e.conftest import Stack
 from tests.e2e.openshock_accounts import (
     USER_AGENT,
@@ -45,7 +50,15 @@ RIGHTS = {
     "permissions": {"vibrate": True, "sound": True, "shock": True, "live": False},
     "limits": {"intensity": None, "duration": None},
 }
-TARGETS = ("Welcome", "DeviceStatus", "Log", "DeviceUpdate", "Updated")
+TARGETS = (
+    "Welcome",
+    "DeviceStatus",
+    "Log",
+    "DeviceUpdate",
+    "Updated",
+    "OtaInstallStarted",
+    "OtaInstallSucceeded",
+)
 
 
 class Client:
@@ -403,7 +416,14 @@ def test_a_hubs_online_state_reaches_its_owner_and_share_users(stack: Stack) -> 
             # The owner's session reaches the hub: an emergency stop is a Trigger.
             assert owner_view.invoke("EmergencyStop", [hub_id]) == (None, None)
             assert hub.receive() == GatewayTrigger(kind=1)
-        offline = [[{"device": hub_id, "online": False, "firmwareVersion": "1.5.2"}]]
+            # A firmware update: asked by the owner, named and reported by the hub.
+            assert owner_view.invoke("OtaInstall", [hub_id, "1.6.0"]) == (None, None)
+            assert hub.receive() == GatewayOtaRequest(version="1.6.0")
+            hub.send(OtaStarted(update_id=5, version="1.6.0"))
+            assert owner_view.next("OtaInstallStarted") == [hub_id, 5, "1.6.0"]
+            hub.send(BootStatus(boot_type=1, firmware_version="1.6.0", ota_update_id=5))
+            assert owner_view.next("OtaInstallSucceeded") == [hub_id, 5]
+        offline = [[{"device": hub_id, "online": False, "firmwareVersion": "1.6.0"}]]
         assert owner_view.next("DeviceStatus", timeout=20) == offline
         assert friend_view.next("DeviceStatus", timeout=20) == offline
     finally:
