@@ -30,6 +30,10 @@ _TYPES = {kind.value: number for number, kind in enumerate(ControlType)}
 class HubCommands:
     hub_id: str
     commands: tuple[HubCommand, ...]
+    # A control request's items for the hub: `expected` in all. The log may hand them over
+    # in more than one read (Kafka's polls): the gateway sends them once all have come.
+    request_id: str | None = None
+    expected: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,14 @@ def hub_deliveries(records: Sequence[LogRecord]) -> list[HubDelivery]:
     # A request's place is held by its (hub, request) key until the batch is read.
     ordered: list[HubDelivery | tuple[str, str]] = []
     requests: dict[tuple[str, str], list[HubCommand]] = {}
+    expected: dict[tuple[str, str], int] = {}
     for record in records:
         event, payload = record.event, record.payload
         if isinstance(event, ShockerCommand.Sent):
             key = (str(payload["hub_id"]), str(payload["request_id"]))
             if key not in requests:
                 requests[key] = []
+                expected[key] = int(payload.get("hub_items", 1))
                 ordered.append(key)
             requests[key].append(_command(payload))
         elif isinstance(event, LiveControlTick.Sent):
@@ -95,7 +101,9 @@ def hub_deliveries(records: Sequence[LogRecord]) -> list[HubDelivery]:
             if reason is not None:
                 ordered.append(HubCredentialEnded(record.aggregate_id, reason))
     return [
-        HubCommands(entry[0], tuple(requests[entry])) if isinstance(entry, tuple) else entry
+        HubCommands(entry[0], tuple(requests[entry]), entry[1], expected[entry])
+        if isinstance(entry, tuple)
+        else entry
         for entry in ordered
     ]
 

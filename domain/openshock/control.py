@@ -50,6 +50,7 @@ class ShockerCommand(Aggregate):
         custom_name: str | None,
         share_link_id: str | None,
         meta: Metadata,
+        hub_items: int = 1,
     ) -> None:
         # What the hub needs (hub, RF id, model, type, intensity, duration, exclusive), and
         # what the log shows: who (a user, or None for a share-link guest, whose name is
@@ -68,6 +69,10 @@ class ShockerCommand(Aggregate):
         self.controlled_by = controlled_by
         self.custom_name = custom_name
         self.share_link_id = share_link_id
+        # How many of the request's items go to this hub: its gateway sends them as one
+        # command list even when the log hands them over in separate reads. (1 in events
+        # recorded before it was kept.)
+        self.hub_items = hub_items
 
 
 class LiveControlTick(Aggregate):

@@ -9,6 +9,7 @@ scoped by the token's shockerControl (clamp or lerp), then silently capped by th
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -181,6 +182,7 @@ def _record(
 ) -> list[UUID]:
     meta = command.context.as_metadata()
     request_id = str(uuid4())
+    per_hub = Counter(one.shocker.hub_id for one in decided)
     ids = []
     for one in decided:
         sent = ShockerCommand(
@@ -199,6 +201,7 @@ def _record(
             custom_name=custom_name,
             share_link_id=share_link_id,
             meta=meta,
+            hub_items=per_hub[one.shocker.hub_id],
         )
         uow.add(sent)
         ids.append(sent.id)

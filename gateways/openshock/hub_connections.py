@@ -14,14 +14,16 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from fastapi import WebSocket
 
+from domain.openshock.control import HubCommand
 from domain.openshock.hub_link import TriggerKind
 from gateways.openshock import hub_frames
 from infra.log.feed import LogFeed
+from infra.transport.websocket_protocol import SEND_FRAMES, binary_frame
 from projections.openshock_hub_deliveries import (
     HubCommands,
     HubCredentialEnded,
@@ -39,28 +41,44 @@ log = logging.getLogger(__name__)
 MAX_QUEUED_FRAMES = 1000
 _CLOSE_SECONDS = 5.0
 _REPLACED = "Hub is connecting from a different location"
+# How long part of a request's items waits for the rest (they were committed together).
+_PARTIAL_SECONDS = 1.0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class HubSession:
     hub_id: str
     session_id: str
     schema: int  # 2: /2/ws/hub, 1: /1/ws/device
     firmware_version: str
     websocket: WebSocket
-    # Checked again when the hub's token may have changed (kept in memory only).
-    token: str
+    # The hash of the token it connected with, checked again when the hub's token may have
+    # changed (the hash: what is kept is no credential).
+    token_hash: str
     ending: bool = False
     end_reason: str | None = None
-    _outbox: deque[bytes] = field(default_factory=deque)
+    # Made at the first frame: an empty deque is half a KiB, and most hubs are idle.
+    _outbox: deque[bytes] | None = None
     _sender: asyncio.Task[None] | None = None
     _closing: asyncio.Task[None] | None = None
-    _ended: asyncio.Event = field(default_factory=asyncio.Event)
+    # The task serving the socket (it makes the session), interrupted when the session is
+    # ended while it waits for the hub's next frame: a dead hub never sends one.
+    _handler: asyncio.Task[Any] | None = field(default_factory=asyncio.current_task)
+    _receiving: bool = False
+    _interrupted: bool = False
 
     def send(self, frame: bytes) -> None:
-        """Queues a frame; never waits (called from the log feed and from timers)."""
+        """Writes a frame, or queues it where the write would wait; never waits (called from
+        the log feed and from timers)."""
         if self.ending:
             return
+        if self._outbox is None:
+            # The transport's own write where it takes frames (infra/transport): no task.
+            extensions = self.websocket.scope.get("extensions") or {}
+            write = extensions.get(SEND_FRAMES, {}).get("write")
+            if write is not None and write(binary_frame(frame)):
+                return
+            self._outbox = deque()
         if len(self._outbox) >= MAX_QUEUED_FRAMES:
             self.end(1008, "The hub does not read what it is sent")
             return
@@ -70,41 +88,50 @@ class HubSession:
 
     async def _drain(self) -> None:
         try:
-            while self._outbox and not self.ending:
-                await self.websocket.send_bytes(self._outbox.popleft())
+            outbox = self._outbox
+            while outbox and not self.ending:
+                await self.websocket.send_bytes(outbox.popleft())
         except Exception:
             self.end(1011, "could not write to the hub")
         finally:
             self._sender = None
+            if not self._outbox:
+                self._outbox = None  # an idle hub keeps none
 
     def end(self, code: int, reason: str) -> None:
-        """Closes the session (once) and wakes whoever waits for its next frame."""
+        """Closes the session (once); a handler waiting for the hub's next frame stops waiting."""
         if self.ending:
             return
         self.ending = True
         self.end_reason = reason
-        self._ended.set()
         self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+        if self._receiving and self._handler is not None:
+            self._interrupted = True
+            self._handler.cancel()
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.websocket.close(code, reason[:120]), _CLOSE_SECONDS)
 
     async def next_message(self) -> dict[str, Any] | None:
-        """The next ASGI message, or None once the session is ended (a dead hub that will
-        never send its close is not waited for)."""
+        """The next ASGI message, or None once the session is ended.
+
+        Waiting costs no task of its own (an idle hub is mostly this wait): `end` cancels
+        the waiting handler instead, and the cancellation it asked for is taken back here.
+        """
         if self.ending:
             return None
-        receiving = asyncio.ensure_future(self.websocket.receive())
-        ended = asyncio.ensure_future(self._ended.wait())
+        self._receiving = True
         try:
-            await asyncio.wait((receiving, ended), return_when=asyncio.FIRST_COMPLETED)
+            return cast(dict[str, Any], await self.websocket.receive())
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._interrupted or task is None:
+                raise
+            task.uncancel()
+            return None
         finally:
-            ended.cancel()
-        if receiving.done():
-            return dict(receiving.result())
-        receiving.cancel()
-        return None
+            self._receiving = False
 
     async def closed(self) -> None:
         """Waits until the close frame is out, after the session ended."""
@@ -116,10 +143,12 @@ class HubSession:
 
 
 class HubConnections:
-    def __init__(self, feed: LogFeed, hub_of_token: Callable[[str], UUID | None]) -> None:
+    def __init__(self, feed: LogFeed, hub_of_token_hash: Callable[[str], UUID | None]) -> None:
         self._by_hub: dict[str, HubSession] = {}
-        self._hub_of_token = hub_of_token
+        self._hub_of_token_hash = hub_of_token_hash
         self._checks: set[asyncio.Task[None]] = set()
+        # A request's items for a hub that came in part so far: (hub, request) -> commands.
+        self._partial: dict[tuple[str, str], list[HubCommand]] = {}
         feed.add_listener(self._on_records)
 
     def add(self, session: HubSession) -> None:
@@ -149,7 +178,11 @@ class HubConnections:
             session = self._by_hub.get(delivery.hub_id)
             if session is None:
                 continue
-            if isinstance(delivery, HubCredentialEnded):
+            if isinstance(delivery, HubCommands) and delivery.request_id is not None:
+                whole = self._whole(delivery)
+                if whole is not None:
+                    _deliver(session, whole)
+            elif isinstance(delivery, HubCredentialEnded):
                 # A session opened with the new token (the hub paired, then connected before
                 # this node's feed got there) stays: the token itself is asked.
                 check = asyncio.get_running_loop().create_task(self._recheck(session, delivery))
@@ -158,9 +191,30 @@ class HubConnections:
             else:
                 _deliver(session, delivery)
 
+    def _whole(self, part: HubCommands) -> HubCommands | None:
+        """The request's command list once all its items for the hub came (None: not yet)."""
+        assert part.request_id is not None
+        key = (part.hub_id, part.request_id)
+        earlier = self._partial.pop(key, None)
+        came = (earlier or []) + list(part.commands)
+        if len(came) >= part.expected:
+            return HubCommands(part.hub_id, tuple(came))
+        if earlier is None:
+            # The rest is in the same commit, on its way; should it never come, what came
+            # is sent rather than held.
+            asyncio.get_running_loop().call_later(_PARTIAL_SECONDS, self._flush, key)
+        self._partial[key] = came
+        return None
+
+    def _flush(self, key: tuple[str, str]) -> None:
+        came = self._partial.pop(key, None)
+        session = self._by_hub.get(key[0])
+        if came and session is not None:
+            _deliver(session, HubCommands(key[0], tuple(came)))
+
     async def _recheck(self, session: HubSession, ended: HubCredentialEnded) -> None:
         try:
-            hub_id = await asyncio.to_thread(self._hub_of_token, session.token)
+            hub_id = await asyncio.to_thread(self._hub_of_token_hash, session.token_hash)
         except Exception:
             log.exception("could not check hub %s's token again", session.hub_id)
             return

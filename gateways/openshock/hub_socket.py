@@ -13,10 +13,11 @@ of connecting or 35 s of the previous one. The transport also pings at the webso
 (uvicorn's ws_ping_interval), so that NATs and proxies keep idle hubs' connections open.
 
 What the hub reports becomes events (domain/openshock/hub_link.py): connected, its first
-Pong (online), latency when it moves or once a minute, boot status, OTA progress,
-disconnected. What it is told comes from the log (projections/openshock_hub_deliveries.py)
-through HubConnections, on whatever node holds it. Idle hubs cost no task of their own
-beyond the one serving their socket: the timers are loop callbacks.
+Pong (online), latency when it moves a lot (every 5 minutes at most), boot status, OTA
+progress, disconnected. What it is told comes from the log
+(projections/openshock_hub_deliveries.py) through HubConnections, on whatever node holds it.
+Hub sockets skip the framework's layers (HubSockets), and an idle hub costs no task or timer
+of its own beyond the one serving its socket (keep_alive.py): about 30 KiB a hub in all.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from domain.context import CommandContext
@@ -49,10 +51,12 @@ from domain.openshock.hub_link_commands import (
 from domain.openshock.hub_link_handlers import is_semver
 from gateways.openshock import hub_frames
 from gateways.openshock.hub_connections import HubConnections, HubSession
+from gateways.openshock.keep_alive import KeepAliveClock
 from gateways.openshock.refusals import refuse
 from infra.command_bus import CommandBus
+from infra.identity.credentials import hash_token
 from infra.metrics import OPEN_CONNECTIONS
-from infra.openshock.hub_tokens import HubTokens
+from infra.openshock.hub_tokens import MAX_PRESENTED_LENGTH, HubTokens
 from infra.openshock.presented_credentials import hub_token_of
 
 log = logging.getLogger(__name__)
@@ -73,8 +77,28 @@ class HubGatewaySettings:
     ping_every_seconds: float = 15.0
     first_keep_alive_seconds: float = 65.0
     keep_alive_seconds: float = 35.0
-    # An unchanged latency is recorded again after this long; a move of 20 % or 50 ms at once.
-    latency_record_seconds: float = 60.0
+    # After the first Pong, a latency is recorded when it moved by half (100 ms at least),
+    # at most this often.
+    latency_record_seconds: float = 300.0
+    # The public gateway URL's path ("" or "/prefix"): hubs dial {prefix}/2/ws/hub.
+    path_prefix: str = ""
+
+
+class HubSockets:
+    """ASGI middleware: hub websockets go straight to the gateway, past the framework's
+    layers, each of which would keep a frame alive for as long as a hub stays connected
+    (thousands of idle hubs); everything else goes to the framework."""
+
+    def __init__(self, app: ASGIApp, gateway: HubGateway) -> None:
+        self._app = app
+        self._gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and await self._gateway.serve(
+            WebSocket(scope, receive, send), scope["path"]
+        ):
+            return
+        await self._app(scope, receive, send)
 
 
 class HubGateway:
@@ -89,24 +113,30 @@ class HubGateway:
         self._tokens = tokens
         self._connections = connections
         self._settings = settings
+        # Fine enough for the shortest interval configured (tests ping every 0.2 s).
+        self._clock = KeepAliveClock(
+            min(1.0, settings.first_ping_seconds, settings.ping_every_seconds) / 2
+        )
+        # Also under the gateway URL's path prefix, for a proxy that passes it on.
+        self._schemas = {
+            prefix + path: schema
+            for prefix in dict.fromkeys(("", settings.path_prefix))
+            for path, schema in ((CURRENT_PATH, 2), (LEGACY_PATH, 1))
+        }
 
-    def router(self, path_prefix: str = "") -> APIRouter:
-        router = APIRouter()
-
-        async def current(websocket: WebSocket) -> None:
-            await self._serve(websocket, 2)
-
-        async def legacy(websocket: WebSocket) -> None:
-            await self._serve(websocket, 1)
-
-        router.add_api_websocket_route(path_prefix + CURRENT_PATH, current)
-        router.add_api_websocket_route(path_prefix + LEGACY_PATH, legacy)
-        return router
+    async def serve(self, websocket: WebSocket, path: str) -> bool:
+        """Serves the socket if `path` is a hub websocket's (False: not ours)."""
+        schema = self._schemas.get(path)
+        if schema is None:
+            return False
+        await self._serve(websocket, schema)
+        return True
 
     async def _serve(self, websocket: WebSocket, schema: int) -> None:
-        hub_id = await self._admitted(websocket)
-        if hub_id is None:
+        admitted = await self._admitted(websocket)
+        if admitted is None:
             return
+        hub_id, token_hash = admitted
         firmware = websocket.headers.get("firmware-version", "").strip()
         if not is_semver(firmware):
             await refuse(
@@ -125,14 +155,14 @@ class HubGateway:
             schema=schema,
             firmware_version=firmware,
             websocket=websocket,
-            token=hub_token_of(websocket) or "",
+            token_hash=token_hash,
         )
         context = CommandContext(
             actor_id=str(hub_id),
             actor_kind="device",
             source_address=websocket.client.host if websocket.client else None,
         )
-        talk = _Conversation(self._bus, session, context, self._settings)
+        talk = _Conversation(self._bus, session, context, self._settings, self._clock)
         self._connections.add(session)
         try:
             await self._bus.execute(
@@ -167,7 +197,8 @@ class HubGateway:
                     )
                 )
 
-    async def _admitted(self, websocket: WebSocket) -> UUID | None:
+    async def _admitted(self, websocket: WebSocket) -> tuple[UUID, str] | None:
+        """The hub and its token's hash, or None after refusing the upgrade."""
         token = hub_token_of(websocket)
         if token is None:
             await refuse(
@@ -177,14 +208,34 @@ class HubGateway:
                 401,
             )
             return None
-        hub_id = await asyncio.to_thread(self._tokens.hub_for, token)
+        token_hash = hash_token(token)
+        hub_id = (
+            await asyncio.to_thread(self._tokens.hub_for_hash, token_hash)
+            if len(token) <= MAX_PRESENTED_LENGTH
+            else None
+        )
         if hub_id is None:
             await refuse(websocket, "Authentication.TokenInvalid", "The token is invalid", 401)
-        return hub_id
+            return None
+        return hub_id, token_hash
 
 
 class _Conversation:
     """One session's frames in and the timers that keep it alive."""
+
+    __slots__ = (
+        "_bus",
+        "_clock",
+        "_context",
+        "_deadline",
+        "_latency_recorded_at",
+        "_next_ping",
+        "_ping_sent_at",
+        "_recorded_latency",
+        "_reports",
+        "_session",
+        "_settings",
+    )
 
     def __init__(
         self,
@@ -192,43 +243,48 @@ class _Conversation:
         session: HubSession,
         context: CommandContext,
         settings: HubGatewaySettings,
+        clock: KeepAliveClock,
     ) -> None:
         self._bus = bus
         self._session = session
         self._context = context
         self._settings = settings
-        self._loop = asyncio.get_running_loop()
-        self._ping_timer: asyncio.TimerHandle | None = None
-        self._deadline: asyncio.TimerHandle | None = None
+        self._clock = clock
+        self._next_ping: float | None = None
+        self._deadline = 0.0
         self._ping_sent_at: float | None = None
         self._recorded_latency: int | None = None
         self._latency_recorded_at = 0.0
-        self._reports: list[float] = []
+        self._reports: list[float] | None = None  # made at the first report
 
     def start(self) -> None:
-        if self._session.schema == 2:
-            self._ping_timer = self._loop.call_later(self._settings.first_ping_seconds, self._ping)
-        self._deadline = self._loop.call_later(
-            self._settings.first_keep_alive_seconds, self._timed_out
-        )
+        now = asyncio.get_running_loop().time()
+        if self._session.schema == 2:  # a V1 hub sends KeepAlive by itself
+            self._next_ping = now + self._settings.first_ping_seconds
+        self._deadline = now + self._settings.first_keep_alive_seconds
+        self._clock.file(self)
 
     def stop(self) -> None:
-        for timer in (self._ping_timer, self._deadline):
-            if timer is not None:
-                timer.cancel()
+        self._clock.forget(self)
 
-    def _ping(self) -> None:
-        self._ping_sent_at = time.monotonic()
-        self._session.send(hub_frames.ping(int(time.time())))
-        self._ping_timer = self._loop.call_later(self._settings.ping_every_seconds, self._ping)
+    def due(self) -> float | None:
+        if self._session.ending:
+            return None
+        if self._next_ping is None:
+            return self._deadline
+        return min(self._next_ping, self._deadline)
 
-    def _timed_out(self) -> None:
-        self._session.end(1002, "Keep alive timeout reached")
+    def on_time(self, now: float) -> None:
+        if now >= self._deadline:
+            self._session.end(1002, "Keep alive timeout reached")
+        elif self._next_ping is not None and now >= self._next_ping:
+            self._ping_sent_at = time.monotonic()
+            self._session.send(hub_frames.ping(int(time.time())))
+            self._next_ping = now + self._settings.ping_every_seconds
 
     def _kept_alive(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = self._loop.call_later(self._settings.keep_alive_seconds, self._timed_out)
+        # The clock finds the later deadline when the earlier one comes round.
+        self._deadline = asyncio.get_running_loop().time() + self._settings.keep_alive_seconds
 
     async def receive(self) -> None:
         while True:
@@ -249,6 +305,8 @@ class _Conversation:
                 self._session.end(1007, "Invalid flatbuffers message")
                 return
             await self._handle(read)
+            # Not held while waiting for the next frame: an idle hub is mostly that wait.
+            del message, frame, read
 
     async def _handle(self, message: hub_frames.HubMessage) -> None:
         if isinstance(message, hub_frames.Pong):
@@ -275,8 +333,13 @@ class _Conversation:
     async def _latency(self, latency_ms: int, rssi: int) -> None:
         last = self._recorded_latency
         now = time.monotonic()
-        moved = last is None or abs(latency_ms - last) >= max(50, last // 5)
-        if not moved and now - self._latency_recorded_at < self._settings.latency_record_seconds:
+        # The first Pong (the hub is online) is recorded; after it, a latency that moved a lot,
+        # at most every latency_record_seconds: thousands of hubs pinged every 15 s must not
+        # write the log every 15 s (their jitter under load is tens of milliseconds).
+        if last is not None and (
+            abs(latency_ms - last) < max(100, last // 2)
+            or now - self._latency_recorded_at < self._settings.latency_record_seconds
+        ):
             return
         self._recorded_latency, self._latency_recorded_at = latency_ms, now
         await self._execute(
@@ -293,7 +356,7 @@ class _Conversation:
         # Boot and OTA reports are rare; a hub sending them in a loop is cut off rather than
         # let it write the log as fast as it can send.
         now = time.monotonic()
-        self._reports = [t for t in self._reports if now - t < 10.0]
+        self._reports = [t for t in self._reports or () if now - t < 10.0]
         self._reports.append(now)
         if len(self._reports) > 10 * _REPORTS_PER_SECOND:
             self._session.end(1008, "Too many messages")

@@ -66,7 +66,10 @@ class HubTokens:
         """
         if not token or len(token) > MAX_PRESENTED_LENGTH:
             return None
-        token_hash = hash_token(token)
+        return self.hub_for_hash(hash_token(token))
+
+    def hub_for_hash(self, token_hash: str) -> UUID | None:
+        """`hub_for` by the token's hash (what a live session keeps of it)."""
         credential = self._aggregates.get(HubCredential, hub_credential_id(token_hash))
         if credential is None:
             return None

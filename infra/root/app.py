@@ -50,7 +50,7 @@ from gateways.events.endpoint import event_gateway
 from gateways.events.fanout import NotificationFanout
 from gateways.live_sessions import LiveSessions
 from gateways.openshock.hub_connections import HubConnections
-from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings
+from gateways.openshock.hub_socket import HubGateway, HubGatewaySettings, HubSockets
 from gateways.openshock.live_control import live_control_gateway
 from gateways.openshock.live_ticks import LiveHubs
 from gateways.openshock.signalr_hubs import openshock_signalr_routers
@@ -83,7 +83,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     pusher_channels = ChannelRegistry(_pusher_cache(running))
     presence = _presence_cluster(running, pusher_channels)
     # OpenShock hubs held by this node, and whoever records the hubs of gone nodes offline.
-    hub_connections = HubConnections(running.feed, running.hub_tokens.hub_for)
+    hub_connections = HubConnections(running.feed, running.hub_tokens.hub_for_hash)
     stale_hubs = _stale_hub_sessions(running, hub_connections, presence)
 
     @asynccontextmanager
@@ -133,7 +133,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # integrators send most come first (_rest_routers), the documentation pages last.
     for router in (*_rest_routers(running), *_gateways(running, sessions)):
         app.include_router(router)
-    for router in _openshock_gateways(running, sessions, hub_connections, presence):
+    for router in _live_control(running, sessions):
         app.include_router(router)
     notifications = ChangeNotifications(running.feed, running.token_validator)
     signalr = HubServer(notifications.authenticate, sessions)
@@ -157,10 +157,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         per_route={("POST", "/api/v1/deviceauth"): running.settings.max_upload_bytes},
         per_prefix=dict.fromkeys(("/apps/", pusher_apps), running.settings.pusher_max_body_bytes),
     )
-    # Outermost: Pusher sockets skip the framework's per-request layers (endpoint.py).
+    # Outermost: Pusher sockets and OpenShock hubs skip the framework's per-request layers
+    # (gateways/pusher/endpoint.py, gateways/openshock/hub_socket.py).
     app.add_middleware(
         PusherSockets, gateway=pusher, path_prefix=running.settings.pusher_path_prefix
     )
+    app.add_middleware(HubSockets, gateway=_hub_gateway(running, hub_connections, presence))
 
     # `hubline serve` says goodbye to SignalR and Pusher clients before uvicorn drops
     # their sockets.
@@ -309,15 +311,12 @@ def _stale_hub_sessions(
     )
 
 
-def _openshock_gateways(
-    services: Services,
-    sessions: LiveSessions,
-    connections: HubConnections,
-    presence: PresenceCluster,
-) -> list[APIRouter]:
-    """The hub websocket and live control (OpenShock's LCG), on this node."""
+def _hub_gateway(
+    services: Services, connections: HubConnections, presence: PresenceCluster
+) -> HubGateway:
+    """The hub websocket (OpenShock's LCG /2/ws/hub and /1/ws/device) on this node."""
     settings = services.settings
-    hubs = HubGateway(
+    return HubGateway(
         services.bus,
         services.hub_tokens,
         connections,
@@ -328,16 +327,21 @@ def _openshock_gateways(
             ping_every_seconds=settings.openshock_hub_ping_seconds,
             first_keep_alive_seconds=settings.openshock_hub_first_keep_alive_seconds,
             keep_alive_seconds=settings.openshock_hub_keep_alive_seconds,
+            path_prefix=_gateway_prefix(settings),
         ),
     )
+
+
+def _live_control(services: Services, sessions: LiveSessions) -> list[APIRouter]:
+    """Live control (OpenShock's LCG /1/ws/live/{hubId}) on this node."""
+    settings = services.settings
     live = LiveHubs(services.bus, services.feed, settings.node_id)
     auth = OpenShockSocketAuth(services.authenticator, services.login_sessions)
-    routers = [hubs.router(), live_control_gateway(auth, services.view_reader, live, sessions)]
-    # Behind a gateway URL with a path prefix, hubs dial {prefix}/2/ws/hub (assignLCG): served
-    # there too, for a proxy that passes the prefix on.
+    routers = [live_control_gateway(auth, services.view_reader, live, sessions)]
+    # Behind a gateway URL with a path prefix, clients dial {prefix}/1/ws/live/{hubId}:
+    # served there too, for a proxy that passes the prefix on.
     prefix = _gateway_prefix(settings)
     if prefix:
-        routers.append(hubs.router(prefix))
         routers.append(live_control_gateway(auth, services.view_reader, live, sessions, prefix))
     return routers
 

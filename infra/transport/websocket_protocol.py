@@ -43,14 +43,22 @@ SEND_FRAMES = "hubline.websocket.send_frames"
 
 def text_frame(text: str) -> bytes:
     """One unfragmented, unmasked text frame as a server sends it (RFC 6455 5.2)."""
-    payload = text.encode()
+    return _frame(0x81, text.encode())
+
+
+def binary_frame(payload: bytes) -> bytes:
+    """One unfragmented, unmasked binary frame as a server sends it."""
+    return _frame(0x82, payload)
+
+
+def _frame(first_byte: int, payload: bytes) -> bytes:
     size = len(payload)
     if size < 126:
-        header = bytes((0x81, size))
+        header = bytes((first_byte, size))
     elif size < 65536:
-        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        header = bytes((first_byte, 126)) + size.to_bytes(2, "big")
     else:
-        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        header = bytes((first_byte, 127)) + size.to_bytes(8, "big")
     return header + payload
 
 
