@@ -227,3 +227,12 @@ def _link(r: tuple[Any, ...]) -> ShareLinkRow:
         created_on=utc_time(r[3]),
         expires_on=None if r[4] is None else utc_time(r[4]),
     )
+
+
+def links_with_shocker(tx: ViewTransaction, shocker_id: str) -> list[str]:
+    """The share links a shocker is in (their guests are told when its pause changes)."""
+    rows = tx.fetchall(
+        f"SELECT link_id FROM {_LINK_SHOCKERS} WHERE shocker_id = ? ORDER BY link_id",
+        (shocker_id,),
+    )
+    return [str(r[0]) for r in rows]

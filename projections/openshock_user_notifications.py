@@ -32,6 +32,7 @@ from domain.openshock.values import ControlType
 from projections.api_token_view import list_tokens
 from projections.openshock_hub_link_view import LINKS_TABLE
 from projections.openshock_shapes import GUEST, user_refs, utc_text
+from projections.openshock_share_link_view import links_with_shocker
 from projections.records import LogRecord
 from projections.view_store import ViewTransaction
 
@@ -78,6 +79,7 @@ _TYPES: tuple[type[Any], ...] = (
     *_LINK_EVENTS,
     *_SHARE_LINK_CHANGES,
     *_ACCESS_CHANGES,
+    Shocker.PauseSet,
 )
 
 
@@ -156,6 +158,10 @@ class UserNotifications:
                 requests[key].append(record)
             elif isinstance(event, _LINK_EVENTS):
                 notices.extend(self._link_notices(tx, record))
+            elif isinstance(event, Shocker.PauseSet):
+                # An owner's pause changes what a link's guests may do: their page reloads.
+                for link_id in links_with_shocker(tx, record.aggregate_id):
+                    notices.append(Delivery(ToShareLink(link_id), "Updated", ()))
             else:
                 notices.extend(_other_notices(record))
         return [

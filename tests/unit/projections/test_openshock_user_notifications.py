@@ -11,6 +11,7 @@ from domain.openshock.commands import (
     ControlItem,
     ControlShockers,
     ControlThroughShareLink,
+    PauseShocker,
     RenameHub,
 )
 from domain.openshock.hub_link_commands import (
@@ -261,3 +262,18 @@ def test_hub_changes_are_device_updates_and_shares_change_who_watches() -> None:
     assert told() == [Delivery(HubWatchers(str(hub), None), "DeviceUpdate", (str(hub), 1))]
     share_by_invite(world, [shocker], BOB)
     assert AccessChanged(str(BOB)) in told()
+
+
+def test_an_owner_pausing_a_linked_shocker_updates_the_links_guests() -> None:
+    world = people()
+    hub = add_hub(world, "Home")
+    shocker = add_shocker(world, hub, "Left")
+    elsewhere = add_shocker(world, hub, "Right", 2)
+    link = new_link(world, "Party")
+    add(world, link, shocker)
+    told = Told(world)
+    told()
+    world.run(PauseShocker(caller=session(), shocker_id=shocker, paused=True, context=context()))
+    assert told() == [Delivery(ToShareLink(str(link)), "Updated", ())]
+    world.run(PauseShocker(caller=session(), shocker_id=elsewhere, paused=True, context=context()))
+    assert told() == []
