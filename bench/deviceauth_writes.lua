@@ -5,9 +5,9 @@ local keys = {}
 for key in string.gmatch(os.getenv("KEYS") or "", "[^,]+") do
   keys[#keys + 1] = key
 end
-math.randomseed(os.time() + math.floor(os.clock() * 1e6))
--- A new prefix per run and per wrk thread, so that no run writes a device twice.
-local prefix = string.format("W%08X", math.random(0, 0x7FFFFFFF))
+-- The run's PREFIX (from bench/deviceauth_writes.py, one per run): no run writes a device
+-- of another, and the devices a run stored can be counted by it. One wrk thread per run.
+local prefix = os.getenv("PREFIX") or "W"
 local n = 0
 
 request = function()

@@ -7,6 +7,7 @@ with the same script, keys and connections, so the two figures differ only in th
 from __future__ import annotations
 
 import base64
+import uuid
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -38,5 +39,12 @@ def drive(
     keys: list[str],
     seconds: float,
     connections: int = CONNECTIONS,
+    prefix: str | None = None,
 ) -> WrkFigures:
-    return run_wrk(SCRIPT, base_url, {"TOKEN": token, "KEYS": ",".join(keys)}, seconds, connections)
+    """Each request sets the key of a new device named `prefix`-n (a fresh prefix if None)."""
+    env = {"TOKEN": token, "KEYS": ",".join(keys), "PREFIX": prefix or new_prefix()}
+    return run_wrk(SCRIPT, base_url, env, seconds, connections)
+
+
+def new_prefix() -> str:
+    return f"W{uuid.uuid4().hex[:12].upper()}"

@@ -6,8 +6,9 @@ wrk with 50 connections (bench/deviceauth_writes.lua): each request sets the key
 never seen before (two events: Registered, PublicKeySet), with valid P-256 keys from a pool.
 Anchor, measured in the same run with the same script and keys: the bare FastAPI app of
 bench/anchors.py under the same uvicorn configuration. Each run gets one second of warm-up.
-After the run, the devices stored are counted against the 2xx answers (a request still in
-flight when wrk stops may be stored without being counted, so stored >= 2xx).
+After the run, the devices it named (its own prefix) are counted against the 2xx answers: a
+request still in flight when wrk stops may be stored without being counted, so stored >= 2xx,
+and fewer is a lost acknowledged write (the bench fails).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 
 from bench.anchors import bare_fastapi_writes, ratio
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
-from bench.deviceauth_writes import drive, public_key_pool
+from bench.deviceauth_writes import drive, new_prefix, public_key_pool
 from bench.wrk_runs import wrk_available
 
 # Shared objects whose presence in the serve process shows what runs its connections.
@@ -31,12 +32,13 @@ def loaded_native_modules(pid: int) -> dict[str, bool]:
     return {name: marker in maps for name, marker in _NATIVE_MODULES.items()}
 
 
-def stored_devices(url: str, token: str) -> int:
+def stored_devices(url: str, token: str, prefix: str) -> int:
+    """Devices of one run (named `prefix`-n), as the list answers once it holds our writes."""
     response = httpx.get(
         f"{url}/api/v1/deviceauth", headers={"Authorization": f"Bearer {token}"}, timeout=60
     )
     response.raise_for_status()
-    return len(response.json())
+    return sum(1 for e in response.json() if e["deviceIdentifier"].startswith(prefix + "-"))
 
 
 def main() -> None:
@@ -62,9 +64,9 @@ def main() -> None:
         assert server.process is not None
         native = loaded_native_modules(server.process.pid)
         drive(server.url, token, keys, 1)
-        before = stored_devices(server.url, token)
-        hubline = drive(server.url, token, keys, args.seconds)
-        stored = stored_devices(server.url, token) - before
+        prefix = new_prefix()
+        hubline = drive(server.url, token, keys, args.seconds, prefix=prefix)
+        stored = stored_devices(server.url, token, prefix)
     print(f"deployment: {deployment_name(args)}")
     print(f"hubline serve, POST /api/v1/deviceauth/{{id}}: {hubline.describe()}")
     print(f"anchor, bare FastAPI app: {bare.figures.describe()}")
@@ -72,10 +74,10 @@ def main() -> None:
         f"hubline/bare: {ratio(hubline.requests_per_second, bare.figures.requests_per_second)} "
         f"requests/s; p99 {hubline.p99_ms:.1f} vs {bare.figures.p99_ms:.1f} ms"
     )
-    print(
-        f"devices stored by the measured run: {stored:,} "
-        f"(2xx answers counted by wrk: {hubline.requests - hubline.not_2xx:,})"
-    )
+    answered = hubline.requests - hubline.not_2xx
+    print(f"devices stored by the run: {stored:,} (2xx answers counted by wrk: {answered:,})")
+    if stored < answered:
+        raise SystemExit(f"{answered - stored:,} answered writes are missing from the store")
     print(
         "serve process: "
         + ", ".join(f"{name} {'loaded' if on else 'NOT loaded'}" for name, on in native.items())

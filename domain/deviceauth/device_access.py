@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -77,5 +78,8 @@ class DeviceAccess(Aggregate):
         """A failed attempt leaves the key in place; only its record is kept."""
 
 
+# A command names its device once and asks for its id twice (the load, then create_id on
+# a first key): the second costs a dict lookup instead of a SHA-1.
+@lru_cache(maxsize=1024)
 def device_access_id(device_identifier: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"hubline:deviceauth:{device_identifier.upper()}")
