@@ -38,6 +38,7 @@ import psycopg
 
 from bench.bare_app import running_bare_app
 from bench.deviceauth_writes import drive, public_key_pool
+from bench.process_cpu import cpu_seconds
 from bench.stored_event_rows import stored_event_rows
 from bench.wrk_runs import WrkFigures, wrk_available
 
@@ -156,6 +157,8 @@ def drop_postgres_database(database_url: str) -> None:
 class BareAppRun:
     figures: WrkFigures
     event_loop: str
+    # The server process's CPU time per answered request (µs), user + system.
+    cpu_us_per_request: float
 
 
 def bare_fastapi_writes(seconds: float = SECONDS, keys: list[str] | None = None) -> BareAppRun:
@@ -163,7 +166,14 @@ def bare_fastapi_writes(seconds: float = SECONDS, keys: list[str] | None = None)
     keys = keys or public_key_pool()
     with running_bare_app() as bare:
         drive(bare.url, "bench-token", keys, 1)
-        return BareAppRun(drive(bare.url, "bench-token", keys, seconds), bare.event_loop)
+        before = cpu_seconds(bare.pid)
+        figures = drive(bare.url, "bench-token", keys, seconds)
+        spent = cpu_seconds(bare.pid) - before
+        return BareAppRun(figures, bare.event_loop, cpu_per_request(spent, figures))
+
+
+def cpu_per_request(spent_seconds: float, figures: WrkFigures) -> float:
+    return spent_seconds / max(1, figures.requests) * 1e6
 
 
 def orjson_decode_records_per_second(
@@ -213,7 +223,8 @@ def main() -> None:
         bare = bare_fastapi_writes(args.seconds)
         print(
             f"bare FastAPI POST /api/v1/deviceauth/{{id}}, wrk, 50 connections: "
-            f"{bare.figures.describe()}; event loop {bare.event_loop}"
+            f"{bare.figures.describe()}; {bare.cpu_us_per_request:.0f} µs of server CPU a "
+            f"request; event loop {bare.event_loop}"
         )
     else:
         print("bare FastAPI: skipped, wrk is not installed (apt-get install wrk)")

@@ -36,6 +36,7 @@ from bench.deployments import (
     deployment_name,
     running_deployment,
 )
+from bench.process_cpu import cpu_seconds
 from bench.wrk_runs import WrkFigures, run_wrk, wrk_available
 
 SCRIPT = Path(__file__).with_name("openshock_control.lua")
@@ -49,16 +50,9 @@ SETUP_PERMISSIONS = "devices.edit,shockers.edit"
 PASSWORD = "correct horse battery staple"
 # The API refuses a request without a User-Agent (403).
 USER_AGENT = "hubline-bench"
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 # A shocker as the script sends to it: its owner's control token and its id.
 Target = tuple[str, str]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system time of a process so far (fields 14 and 15 of /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def deployment_processes() -> dict[str, int]:

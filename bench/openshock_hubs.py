@@ -38,7 +38,7 @@ import orjson
 from bench.anchors import raw_postgres_rows_per_second, raw_sqlite_rows_per_second
 from bench.bare_app import running_bare_app
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
-from bench.openshock_control import cpu_seconds, deployment_processes
+from bench.openshock_control import deployment_processes
 from bench.openshock_load_hubs import (
     LIMITS_OFF,
     BareHttp,
@@ -49,6 +49,7 @@ from bench.openshock_load_hubs import (
     percentiles,
     wait_online,
 )
+from bench.process_cpu import cpu_seconds
 from gateways.openshock import hub_frames
 
 INTENSITY = 50

@@ -49,7 +49,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
-from bench.openshock_control import cpu_seconds, deployment_processes
+from bench.openshock_control import deployment_processes
 from bench.openshock_load_hubs import (
     LIMITS_OFF,
     LoadHub,
@@ -58,6 +58,7 @@ from bench.openshock_load_hubs import (
     percentiles,
     wait_online,
 )
+from bench.process_cpu import cpu_seconds
 from gateways.openshock import hub_frames
 from tests.conftest import free_port
 from tests.e2e.server import ROOT

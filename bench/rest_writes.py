@@ -18,9 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.anchors import bare_fastapi_writes, ratio
+from bench.anchors import bare_fastapi_writes, cpu_per_request, ratio
 from bench.deployments import add_deployment_arguments, deployment_name, running_deployment
 from bench.deviceauth_writes import drive, new_prefix, public_key_pool
+from bench.process_cpu import cpu_seconds
 from bench.wrk_runs import wrk_available
 
 # Shared objects whose presence in the serve process shows what runs its connections.
@@ -65,7 +66,9 @@ def main() -> None:
         native = loaded_native_modules(server.process.pid)
         drive(server.url, token, keys, 1)
         prefix = new_prefix()
+        cpu_before = cpu_seconds(server.process.pid)
         hubline = drive(server.url, token, keys, args.seconds, prefix=prefix)
+        cpu = cpu_per_request(cpu_seconds(server.process.pid) - cpu_before, hubline)
         stored = stored_devices(server.url, token, prefix)
     print(f"deployment: {deployment_name(args)}")
     print(f"hubline serve, POST /api/v1/deviceauth/{{id}}: {hubline.describe()}")
@@ -73,6 +76,10 @@ def main() -> None:
     print(
         f"hubline/bare: {ratio(hubline.requests_per_second, bare.figures.requests_per_second)} "
         f"requests/s; p99 {hubline.p99_ms:.1f} vs {bare.figures.p99_ms:.1f} ms"
+    )
+    print(
+        f"server CPU a request (user + system): hubline {cpu:.0f} µs, "
+        f"bare {bare.cpu_us_per_request:.0f} µs ({cpu / bare.cpu_us_per_request:.2f} x)"
     )
     answered = hubline.requests - hubline.not_2xx
     print(f"devices stored by the run: {stored:,} (2xx answers counted by wrk: {answered:,})")
