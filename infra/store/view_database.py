@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol, runtime_checkable
 
+from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from infra.settings import Settings
+from infra.store.copy_rows import COPY_MIN_ROWS, copy_plan
 from infra.store.schema_lock import schema_lock
 from projections.view_store import Projection, ViewTransaction
 
@@ -58,7 +60,7 @@ class _BatchingTransaction:
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
         self.flush()
         if params:
-            self._cursor.executemany(self._native(sql), params)
+            self._many(sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.flush()
@@ -68,12 +70,15 @@ class _BatchingTransaction:
     def flush(self) -> None:
         if self._sql is None:
             return
-        sql, params = self._native(self._sql), self._params
+        sql, params = self._sql, self._params
         self._sql, self._params = None, []
         if len(params) == 1:
-            self._cursor.execute(sql, params[0])
+            self._cursor.execute(self._native(sql), params[0])
         else:
-            self._cursor.executemany(sql, params)
+            self._many(sql, params)
+
+    def _many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(self._native(sql), params)
 
     def _native(self, sql: str) -> str:
         return sql
@@ -84,8 +89,59 @@ class _SqliteTransaction(_BatchingTransaction):
 
 
 class _PostgresTransaction(_BatchingTransaction):
+    """A long run of one INSERT or UPDATE (a catch-up's batch) goes through COPY and a
+    staging table (infra/store/copy_rows.py), in this same transaction; a few rows (live
+    writes) stay pipelined statements."""
+
+    def __init__(
+        self,
+        cursor: Any,
+        outside_pipeline: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
+        super().__init__(cursor)
+        self._outside_pipeline = outside_pipeline
+        self._staged = 0
+
+    def _many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        if len(params) >= COPY_MIN_ROWS:
+            plan = copy_plan(sql)
+            if plan is not None and plan.accepts(params):
+                with self._outside_pipeline():
+                    plan.run(self._cursor, f"hubline_copy_{self._staged}", params)
+                self._staged += 1
+                return
+        self._cursor.executemany(self._native(sql), params)
+
     def _native(self, sql: str) -> str:
         return _pg(sql)
+
+
+class _Pipeline:
+    """A connection's pipeline mode, which a transaction may leave and enter again: COPY
+    cannot run in a pipeline. Leaving it waits for what was queued (one round trip)."""
+
+    def __init__(self, conn: Connection[Any]) -> None:
+        self._conn = conn
+        self._entered: AbstractContextManager[Any] | None = None
+
+    def __enter__(self) -> _Pipeline:
+        entered = self._conn.pipeline()
+        entered.__enter__()
+        self._entered = entered
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        entered, self._entered = self._entered, None
+        if entered is not None:
+            entered.__exit__(*exc)
+
+    @contextmanager
+    def left(self) -> Iterator[None]:
+        self.__exit__(None, None, None)
+        try:
+            yield
+        finally:
+            self.__enter__()
 
 
 def _pg(sql: str) -> str:
@@ -114,14 +170,16 @@ class ViewDatabase:
                 yield sqlite_tx
             return
         # Pipeline mode: statements go out without waiting for each answer, so applying
-        # a batch of events costs a few round trips instead of one per statement.
+        # a batch of events costs a few round trips instead of one per statement. Entered
+        # inside the transaction (BEGIN and COMMIT are a round trip each either way: psycopg
+        # syncs around a transaction entered in a pipeline), so that COPY can leave it.
         with (
             self._pool.connection() as conn,
-            conn.pipeline(),
             conn.transaction(),
+            _Pipeline(conn) as pipeline,
             conn.cursor() as pg_cursor,
         ):
-            pg_tx = _PostgresTransaction(pg_cursor)
+            pg_tx = _PostgresTransaction(pg_cursor, pipeline.left)
             yield pg_tx
             pg_tx.flush()
 
