@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from infra.store.aggregate_copies import copy_aggregate
+from infra.store.cold_reads import read_aggregates
 from infra.store.event_store import HublineApplication
 from infra.store.newest_versions import newest_versions
 
@@ -113,11 +114,8 @@ class Batch:
     def outdated(self) -> dict[UUID, Aggregate | None]:
         """Aggregates this batch took at an older version than the store's, read afresh."""
         newest = newest_versions(self._app, list(self._assumed))
-        return {
-            aggregate_id: read_aggregate(self._app, aggregate_id)
-            for aggregate_id, version in self._assumed.items()
-            if newest.get(aggregate_id, 0) != version
-        }
+        moved = [i for i, version in self._assumed.items() if newest.get(i, 0) != version]
+        return read_aggregates(self._app, moved)
 
     def forget(self, aggregate_ids: list[UUID]) -> None:
         """Drop aggregates a failed command may have changed; the next load reads them anew."""
