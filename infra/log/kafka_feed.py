@@ -9,15 +9,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from infra.log.feed import LogFeed
-from infra.log.kafka_topic import ensure_topic, record_from_message
+from infra.log.kafka_topic import (
+    ADMIN_TIMEOUT_SECONDS,
+    client_config,
+    ensure_topic,
+    reason,
+    record_from_message,
+    take,
+)
 from infra.settings import Settings
 from infra.store.event_store import EventStore
 from projections.records import LogRecord
 
 log = logging.getLogger(__name__)
+
+# Messages taken from librdkafka's queue per poll: the log fans out to every node, where
+# a commit of a few thousand events arrives in a handful of polls.
+POLL_MESSAGES = 1000
 
 
 class KafkaLogFeed(LogFeed):
@@ -43,41 +54,68 @@ class KafkaLogFeed(LogFeed):
         )
         self._thread.start()
 
-    def _consumer(self) -> KafkaConsumer:
-        consumer = KafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap, group_id=None)
-        partitions = consumer.partitions_for_topic(self._settings.kafka_topic) or {0}
-        assigned = [TopicPartition(self._settings.kafka_topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        consumer.seek_to_end(*assigned)
-        for tp in assigned:
-            consumer.position(tp)  # resolve the end offsets now, not at the first poll
+    def _consumer(self) -> Consumer:
+        topic = self._settings.kafka_topic
+        consumer = Consumer(
+            client_config(
+                self._settings,
+                "feed",
+                **{
+                    # No group: offsets are assigned here and never committed. librdkafka
+                    # still wants a group id to be set; it is never joined.
+                    "group.id": f"hubline-feed.{topic}",
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                    # A node only hears what comes after it started: a small prefetch queue.
+                    "queued.max.messages.kbytes": 8192,
+                },
+            )
+        )
+        try:
+            metadata = consumer.list_topics(topic, timeout=ADMIN_TIMEOUT_SECONDS).topics.get(topic)
+            partitions = sorted(metadata.partitions) if metadata and metadata.partitions else [0]
+            # The end offsets resolved now, not at the first fetch: what is published
+            # from here on is heard.
+            assigned = []
+            for p in partitions:
+                _, end = consumer.get_watermark_offsets(
+                    TopicPartition(topic, p), timeout=ADMIN_TIMEOUT_SECONDS
+                )
+                assigned.append(TopicPartition(topic, p, end))
+            consumer.assign(assigned)
+        except Exception:
+            consumer.close()
+            raise
         return consumer
 
-    def _poll(self, consumer: KafkaConsumer, call_soon: Callable[..., Any]) -> None:
+    def _poll(self, consumer: Consumer, call_soon: Callable[..., Any]) -> None:
         try:
             while not self._stopping.is_set():
                 started = time.monotonic()
                 try:
-                    batches = consumer.poll(timeout_ms=200)
-                except Exception:
+                    messages = take(consumer, POLL_MESSAGES, 0.2)
+                except KafkaException as failure:
                     # The consumer keeps its positions: after an outage it reads on from there.
-                    log.exception("reading the log from Kafka failed; retrying")
+                    log.error("reading the log from Kafka failed (%s); retrying", reason(failure))
                     self._stopping.wait(1.0)
                     continue
-                if not batches and time.monotonic() - started < 0.05:
-                    self._stopping.wait(0.5)  # unreachable broker: poll() returns at once
+                if not messages and time.monotonic() - started < 0.05:
+                    self._stopping.wait(0.5)  # should a poll return at once: don't spin
                 fresh: list[LogRecord] = []
-                for messages in batches.values():
-                    for message in messages:
-                        try:
-                            record = record_from_message(self._store, message)
-                        except Exception:
-                            log.exception("undecodable message at offset %s", message.offset)
-                            continue
-                        if record.position <= self._seen.get(record.partition, 0):
-                            continue  # re-sent by a restarted relay
-                        self._seen[record.partition] = record.position
-                        fresh.append(record)
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        log.warning("Kafka: %s", error.str())
+                        continue
+                    try:
+                        record = record_from_message(self._store, message)
+                    except Exception:
+                        log.exception("undecodable message at offset %s", message.offset())
+                        continue
+                    if record.position <= self._seen.get(record.partition, 0):
+                        continue  # re-sent by a restarted relay
+                    self._seen[record.partition] = record.position
+                    fresh.append(record)
                 if fresh:
                     fresh.sort(key=lambda r: r.position)
                     call_soon(self.publish, fresh)

@@ -12,16 +12,20 @@ import logging
 import threading
 import time
 
-from kafka import KafkaProducer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from infra.log.commit_signal import CommitListener, commit_channel
-from infra.log.kafka_topic import ensure_topic, headers_of
+from infra.log.kafka_topic import client_config, ensure_topic, headers_of, reason
 from infra.settings import Settings
 from infra.store.event_store import EventStore
 from infra.store.schema_lock import schema_lock
 from infra.store.view_database import ViewDatabase
 
 log = logging.getLogger(__name__)
+
+# How long Kafka may take to acknowledge a batch before it is sent again from the saved
+# position (librdkafka retries within that time by itself).
+DELIVERY_TIMEOUT_SECONDS = 30
 
 _RELAY_POSITIONS = (
     "CREATE TABLE IF NOT EXISTS relay_positions (topic TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -50,15 +54,32 @@ class KafkaRelay:
         with schema_lock(settings.database), views.transaction() as tx:
             tx.execute(_RELAY_POSITIONS)
         ensure_topic(settings)
-        self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            # A batch is flushed as soon as it is handed over: waiting for more records to
-            # fill it only adds latency (kafka-python lingers even through flush()).
-            linger_ms=0,
-            max_in_flight_requests_per_connection=5,
+        self._producer = self._new_producer()
+        # Delivery reports of the batch being flushed: the first refusal, if any.
+        self._refused: KafkaError | None = None
+
+    def _new_producer(self) -> Producer:
+        return Producer(
+            client_config(
+                self._settings,
+                "relay",
+                # Idempotent: librdkafka's retries neither duplicate nor reorder a
+                # partition's records, with up to 5 requests in flight.
+                **{
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    # flush() sends at once whatever lingers; the linger only lets the
+                    # records of a batch being handed over travel in few requests.
+                    "linger.ms": 5,
+                    "message.timeout.ms": DELIVERY_TIMEOUT_SECONDS * 1000,
+                    "on_delivery": self._delivered,
+                },
+            )
         )
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None and self._refused is None:
+            self._refused = error
 
     def position(self) -> int:
         with self._views.transaction() as tx:
@@ -87,18 +108,22 @@ class KafkaRelay:
         )
         if not notifications:
             return 0
-        futures = [
-            self._producer.send(
-                self._settings.kafka_topic,
-                key=str(n.originator_id).encode(),
-                value=n.state,
-                headers=headers_of(n),
-            )
-            for n in notifications
-        ]
-        self._producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if Kafka refused any of them
+        self._refused = None
+        topic = self._settings.kafka_topic
+        produce = self._producer.produce
+        for n in notifications:
+            produce(topic, n.state, str(n.originator_id).encode(), headers=headers_of(n))
+        left = self._producer.flush(DELIVERY_TIMEOUT_SECONDS + 5)
+        # Acknowledged, every one, before the position moves past them.
+        if self._refused is not None:
+            refused, self._refused = self._refused, None
+            if refused.fatal():
+                # The idempotent producer can no longer keep its guarantees: a new one.
+                self._producer.purge()
+                self._producer = self._new_producer()
+            raise KafkaException(refused)
+        if left:
+            raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT))
         self._save_position(notifications[-1].id)
         self._sent = notifications[-1].id
         return len(notifications)
@@ -108,6 +133,14 @@ class KafkaRelay:
             self._committed.clear()  # before reading, so a commit during the read wakes us
             try:
                 sent = self.relay_once()
+            except KafkaException as error:
+                log.error(
+                    "Kafka did not take the log (%s); resending from the saved position",
+                    reason(error),
+                )
+                self._sent = None
+                self._stopping.wait(1)
+                continue
             except Exception:
                 log.exception("relay failed; retrying from the saved position")
                 self._sent = None
@@ -125,4 +158,6 @@ class KafkaRelay:
     def close(self) -> None:
         if self._listener is not None:
             self._listener.stop()
+        # What was handed over is sent, as kafka-python's close() did; then the client goes.
+        self._producer.flush(DELIVERY_TIMEOUT_SECONDS)
         self._producer.close()

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
-from kafka import KafkaConsumer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from infra.log.kafka_topic import ensure_topic
+from infra.log.kafka_topic import (
+    ADMIN_TIMEOUT_SECONDS,
+    client_config,
+    ensure_topic,
+    message_headers,
+    message_partition,
+    take,
+)
 from infra.pusher.webhooks import WebhookSender
 from infra.settings import Settings
 from infra.store.event_store import EventStore, record_from_state
@@ -42,24 +48,33 @@ class KafkaProjectionWorker:
         ensure_topic(settings)
         self._consumer = self._join()
 
-    def _join(self) -> KafkaConsumer:
+    def _join(self) -> Consumer:
         topic = self._settings.kafka_topic
-        consumer = KafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap,
-            # One group per log topic: its members share the topic's partitions.
-            group_id=f"hubline-projections.{topic}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=POLL_RECORDS,
-            # A catching-up worker reads the topic as fast as the views take it: a fetch of
-            # 1 MiB per partition (the default) is ~2,500 events, fewer than one poll applies.
-            max_partition_fetch_bytes=FETCH_BYTES,
+        consumer = Consumer(
+            client_config(
+                self._settings,
+                "projections",
+                **{
+                    # One group per log topic: its members share the topic's partitions.
+                    "group.id": f"hubline-projections.{topic}",
+                    # Offsets are committed after the views applied a poll (poll_and_apply).
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                    # A catching-up worker reads the topic as fast as the views take it: a
+                    # fetch of 1 MiB per partition (the default) is ~2,500 events, fewer
+                    # than one poll applies.
+                    "max.partition.fetch.bytes": FETCH_BYTES,
+                    # A killed worker's partitions go to the others within 10 s (as
+                    # kafka-python's default), not librdkafka's 45.
+                    "session.timeout.ms": 10000,
+                    "on_commit": _committed,
+                },
+            )
         )
-        # Join only once this client knows the topic's partitions: a group joined
-        # before that is assigned nothing, and kafka-python 3.0 was seen to spin in
-        # the rebalance that follows instead of taking the partitions up.
+        # Subscribe once the topic's partitions are known, so that the first rebalance
+        # assigns them instead of waiting for the next metadata refresh.
         deadline = time.monotonic() + 60
-        while not consumer.partitions_for_topic(topic):
+        while not _partitions(consumer, topic):
             if time.monotonic() > deadline:
                 consumer.close()
                 raise RuntimeError(f"Kafka has no partitions for {topic}")
@@ -89,14 +104,15 @@ class KafkaProjectionWorker:
             try:
                 applied = self.poll_and_apply()
             except Exception:
-                # A database or broker outage: keep the process and start again from the
-                # group's committed offsets, so the batch that failed is read again.
+                # A database outage (librdkafka rides out the broker's by itself): keep the
+                # process and start again from the group's committed offsets, so the batch
+                # that failed is read again.
                 log.exception("projection worker failed; rejoining and retrying")
                 self._stopping.wait(1.0)
                 self._rejoin()
                 continue
             if not applied and time.monotonic() - started < 0.05:
-                # poll() returns at once while the broker is unreachable: don't spin.
+                # Should a poll ever return at once without messages: don't spin.
                 self._stopping.wait(0.5)
 
     def _rejoin(self) -> None:
@@ -112,23 +128,24 @@ class KafkaProjectionWorker:
     def poll_and_apply(self) -> int:
         """One poll of the topic, applied to the views, then the group's offsets committed.
         Returns how many messages came (skipped ones too)."""
-        batches = self._consumer.poll(timeout_ms=200, max_records=POLL_RECORDS)
-        if not batches:
+        messages = take(self._consumer, POLL_RECORDS, 0.2)
+        if not messages:
             return 0
         # A new group reads the topic from its start after the views were filled from the
         # store: what every view has applied is skipped before it is decoded.
         applied = self._runner.applied_by_all()
+        messages = _readable(messages)
         records = [
             record_for_views(m)
-            for messages in batches.values()
             for m in messages
-            if _position(m) > applied.get(m.partition, 0)
+            if _position(m) > applied.get(message_partition(m), 0)
         ]
         # Positions saved with the views decide what is applied; the group's offsets only
-        # save re-reading.
+        # save re-reading, so they are committed without waiting (a lost commit is
+        # re-read and skipped), and a broker outage never holds the loop.
         self._runner.apply(records)
-        self._consumer.commit()
-        return sum(len(messages) for messages in batches.values())
+        self._consumer.commit(asynchronous=True)
+        return len(messages)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -139,22 +156,50 @@ class KafkaProjectionWorker:
         self._consumer.close()
 
 
-def _position(message: Any) -> int:
-    for key, value in message.headers:
-        if key == "position":
-            return int(value)
-    raise ValueError(f"a message without a position at offset {message.offset}")
+def _partitions(consumer: Consumer, topic: str) -> bool:
+    try:
+        metadata = consumer.list_topics(topic, timeout=ADMIN_TIMEOUT_SECONDS).topics.get(topic)
+    except KafkaException as error:
+        log.warning("Kafka: no metadata for %s yet (%s)", topic, error)
+        return False
+    return metadata is not None and metadata.error is None and bool(metadata.partitions)
 
 
-def record_for_views(message: Any) -> LogRecord:
+def _readable(messages: list[Message]) -> list[Message]:
+    """The messages of a poll; librdkafka reports a partition's errors in their place."""
+    if all(m.error() is None for m in messages):
+        return messages
+    for m in messages:
+        error = m.error()
+        if error is not None:
+            log.warning("Kafka: %s", error.str())
+    return [m for m in messages if m.error() is None]
+
+
+def _committed(error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+    # Nothing new to commit is not a failure; any other is made good by the next commit.
+    if error is not None and error.code() != KafkaError._NO_OFFSET:
+        log.warning("Kafka: committing the group's offsets failed (%s)", error.str())
+
+
+def _position(message: Message) -> int:
+    headers = message.headers()
+    if isinstance(headers, list):
+        for key, value in headers:
+            if key == "position" and isinstance(value, bytes):
+                return int(value)
+    raise ValueError(f"a message without a position at offset {message.offset()}")
+
+
+def record_for_views(message: Message) -> LogRecord:
     """A record as the views read it: from the stored state, without the domain event object
     (the serve nodes' feed decodes that: `kafka_topic.record_from_message`)."""
-    headers = dict(message.headers)
+    headers = message_headers(message)
     return record_from_state(
         int(headers["position"]),
         headers["originator_id"].decode(),
         int(headers["version"]),
         headers["topic"].decode(),
-        message.value,
-        partition=message.partition,
+        message.value() or b"",
+        partition=message_partition(message),
     )

@@ -12,7 +12,7 @@
 # Environment: HUBLINE_KAFKA_PORT (the controller takes the next port) and HUBLINE_RUN_DIR
 # (config, data, pid and log), by default this checkout's (see checkout.sh);
 # HUBLINE_CACHE_DIR (~/.cache/hubline: the jars, shared by all checkouts), HUBLINE_PYTHON
-# (python3 with kafka-python, for the readiness check), HUBLINE_KAFKA_START_TIMEOUT (90 seconds).
+# (python3 with confluent-kafka, for the readiness check), HUBLINE_KAFKA_START_TIMEOUT (90 seconds).
 # Everything but the KAFKA_BOOTSTRAP line goes to stderr, so `$(kafka.sh start)` is the line.
 set -euo pipefail
 
@@ -94,12 +94,10 @@ running() {
 # process $2 dies.
 wait_answering() {
     "$python" - "$port" "$1" "${2:-0}" <<'PY'
-import logging, os, socket, sys, time
+import os, socket, sys, time
 
-logging.getLogger("kafka").addHandler(logging.NullHandler())
-logging.getLogger("kafka").propagate = False
 try:
-    from kafka import KafkaAdminClient
+    from confluent_kafka.admin import AdminClient
 except ImportError:
     sys.exit(1)
 
@@ -119,16 +117,16 @@ while True:
     try:
         # A refused port would make the client retry for its whole bootstrap timeout.
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        admin = KafkaAdminClient(
-            bootstrap_servers=f"127.0.0.1:{port}",
-            bootstrap_timeout_ms=3000,
-            request_timeout_ms=3000,
-            reconnect_backoff_max_ms=250,
+        # Quiet: the last error is printed below if the broker never answers.
+        admin = AdminClient(
+            {
+                "bootstrap.servers": f"127.0.0.1:{port}",
+                "log_level": 0,
+                "error_cb": lambda error: None,
+                "reconnect.backoff.max.ms": 250,
+            }
         )
-        try:
-            admin.list_topics()
-        finally:
-            admin.close()
+        admin.list_topics(timeout=3)
         sys.exit(0)
     except Exception as error:
         last_error = error
@@ -197,8 +195,8 @@ failed() {
 start() {
     install
     check_java
-    "$python" -c "import kafka" 2>/dev/null \
-        || die "$python cannot import kafka (kafka-python), which the readiness check needs: install the project's dependencies, or set HUBLINE_PYTHON"
+    "$python" -c "import confluent_kafka" 2>/dev/null \
+        || die "$python cannot import confluent_kafka (confluent-kafka), which the readiness check needs: install the project's dependencies, or set HUBLINE_PYTHON"
     mkdir -p "$run"
     # Two callers starting at once (parallel test runs) must not format or launch twice.
     exec 9>"$run/.lock"

@@ -59,13 +59,11 @@ def consumed(settings: Settings, store: EventStore, runner: ProjectionRunner) ->
 
 
 def forget_group(settings: Settings) -> None:
-    from kafka import KafkaAdminClient
+    from confluent_kafka.admin import AdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        admin.delete_groups([f"hubline-projections.{settings.kafka_topic}"])
-    finally:
-        admin.close()
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    group = f"hubline-projections.{settings.kafka_topic}"
+    admin.delete_consumer_groups([group], request_timeout=30)[group].result()
 
 
 def test_a_worker_reading_the_topic_from_its_start(
