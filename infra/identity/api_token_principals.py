@@ -15,8 +15,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
+from infra.identity.reads_in_flight import ReadsInFlight
 from infra.identity.session_credential import Authenticated
 from projections.records import LogRecord
 
@@ -34,6 +36,11 @@ class KnownToken:
     read_at: float
 
 
+class TokenRead(NamedTuple):
+    started_at: float
+    changes_seen: int
+
+
 class ApiTokenPrincipals:
     def __init__(self, max_entries: int = 10_000, max_age: float = 30.0) -> None:
         self._max_entries = max_entries
@@ -43,10 +50,8 @@ class ApiTokenPrincipals:
         self._known: OrderedDict[str, KnownToken] = OrderedDict()
         # token id -> hash, to forget by the id a commit or the log names.
         self._hash_of: dict[str, str] = {}
-        # Store reads in flight, and the tokens changed while one was: such a read may
-        # predate the change, so its answer is used once but not kept.
-        self._reading: dict[str, int] = {}
-        self._changed_while_reading: set[str] = set()
+        # Store reads in flight: one that may predate a change is used once but not kept.
+        self._reads = ReadsInFlight()
 
     def known(self, token_hash: str) -> KnownToken | None:
         """The token, if it was valid when read and is neither stale nor expired now."""
@@ -62,28 +67,24 @@ class ApiTokenPrincipals:
             self._known.move_to_end(token_hash)
             return entry
 
-    def reading(self, token_id: str) -> float:
-        """Marks a store read of this token as begun; returns when, as the entry's `read_at`."""
+    def reading(self, token_id: str) -> TokenRead:
+        """Marks a store read of this token as begun (its `started_at` is the entry's `read_at`)."""
         with self._lock:
-            self._reading[token_id] = self._reading.get(token_id, 0) + 1
-        return time.monotonic()
+            return TokenRead(time.monotonic(), self._reads.begin(token_id))
 
-    def done_reading(self, token_id: str, token_hash: str, entry: KnownToken | None) -> None:
+    def done_reading(
+        self, token_id: str, token_hash: str, entry: KnownToken | None, read: TokenRead
+    ) -> None:
         """Ends a read begun with `reading`: keeps a valid token unless it changed meanwhile."""
         with self._lock:
-            if entry is not None and token_id not in self._changed_while_reading:
+            unchanged = self._reads.end(token_id, read.changes_seen)
+            if entry is not None and unchanged:
                 self._known[token_hash] = entry
                 self._known.move_to_end(token_hash)
                 self._hash_of[token_id] = token_hash
                 while len(self._known) > self._max_entries:
                     _, evicted = self._known.popitem(last=False)
                     self._hash_of.pop(str(evicted.token_id), None)
-            left = self._reading[token_id] - 1
-            if left:
-                self._reading[token_id] = left
-            else:
-                del self._reading[token_id]
-                self._changed_while_reading.discard(token_id)
 
     def forget(self, ids: Iterable[str]) -> None:
         """Forget these tokens (ids of other aggregates are ignored)."""
@@ -92,8 +93,7 @@ class ApiTokenPrincipals:
                 token_hash = self._hash_of.get(token_id)
                 if token_hash is not None:
                     self._drop(token_hash)
-                if token_id in self._reading:
-                    self._changed_while_reading.add(token_id)
+                self._reads.changed(token_id)
 
     def forget_changed(self, records: Sequence[LogRecord]) -> None:
         """A log feed listener: forget every token the records changed."""

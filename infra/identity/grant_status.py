@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
+from infra.identity.reads_in_flight import ReadsInFlight
 from projections.records import LogRecord
 
 _GRANT_EVENT_PREFIX = "TokenGrant."
@@ -33,10 +34,8 @@ class GrantStatus:
         self._lock = threading.Lock()
         # grant id -> (revoked, when read)
         self._known: OrderedDict[str, tuple[bool, float]] = OrderedDict()
-        # Store reads in flight, and the grants forgotten while one was: such a read may
-        # predate the change, so its answer is used once but not kept.
-        self._reading: dict[str, int] = {}
-        self._changed_while_reading: set[str] = set()
+        # Store reads in flight: one that may predate a change is used once but not kept.
+        self._reads = ReadsInFlight()
 
     def is_revoked(self, grant_id: str) -> bool:
         now = time.monotonic()
@@ -45,20 +44,19 @@ class GrantStatus:
             if known is not None and (known[0] or now - known[1] < self._max_age):
                 self._known.move_to_end(grant_id)
                 return known[0]
-            self._reading[grant_id] = self._reading.get(grant_id, 0) + 1
+            began = self._reads.begin(grant_id)
         try:
             revoked = self._is_revoked_in_store(grant_id)
         except BaseException:
             with self._lock:
-                self._done_reading(grant_id)
+                self._reads.end(grant_id, began)
             raise
         with self._lock:
-            if grant_id not in self._changed_while_reading:
+            if self._reads.end(grant_id, began):
                 self._known[grant_id] = (revoked, now)
                 self._known.move_to_end(grant_id)
                 while len(self._known) > self._max_entries:
                     self._known.popitem(last=False)
-            self._done_reading(grant_id)
         return revoked
 
     def known(self, grant_id: str) -> bool | None:
@@ -71,21 +69,12 @@ class GrantStatus:
             self._known.move_to_end(grant_id)
             return known[0]
 
-    def _done_reading(self, grant_id: str) -> None:
-        left = self._reading[grant_id] - 1
-        if left:
-            self._reading[grant_id] = left
-        else:
-            del self._reading[grant_id]
-            self._changed_while_reading.discard(grant_id)
-
     def forget(self, ids: Iterable[str]) -> None:
         """Forget these grants (ids of other aggregates are ignored)."""
         with self._lock:
             for grant_id in ids:
                 self._known.pop(grant_id, None)
-                if grant_id in self._reading:
-                    self._changed_while_reading.add(grant_id)
+                self._reads.changed(grant_id)
 
     def forget_changed(self, records: Sequence[LogRecord]) -> None:
         """A log feed listener: forget every grant the records changed."""

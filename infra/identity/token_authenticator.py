@@ -117,7 +117,7 @@ class TokenAuthenticator:
 
     def _read_api_token(self, token_hash: str) -> KnownToken | None:
         token_id = api_token_id(token_hash)
-        read_at = self.api_tokens.reading(str(token_id))
+        read = self.api_tokens.reading(str(token_id))
         known: KnownToken | None = None
         try:
             found = self._aggregates.get(ApiToken, token_id)
@@ -139,10 +139,12 @@ class TokenAuthenticator:
             credential = SessionCredential(
                 revocable=RevocableCredential("api_token", str(token_id)), expires_at=expires_at
             )
-            known = KnownToken(token_id, Authenticated(principal, credential), expires_at, read_at)
+            known = KnownToken(
+                token_id, Authenticated(principal, credential), expires_at, read.started_at
+            )
             return known
         finally:
-            self.api_tokens.done_reading(str(token_id), token_hash, known)
+            self.api_tokens.done_reading(str(token_id), token_hash, known, read)
 
     def _use_due(self, token_id: UUID) -> bool:
         last = self._recorded.get(token_id)

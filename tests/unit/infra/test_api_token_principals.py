@@ -26,8 +26,8 @@ def entry(read_at: float, expires_at: float | None = None) -> KnownToken:
 
 
 def read(cache: ApiTokenPrincipals, token_hash: str, known: KnownToken) -> None:
-    cache.reading(str(known.token_id))
-    cache.done_reading(str(known.token_id), token_hash, known)
+    began = cache.reading(str(known.token_id))
+    cache.done_reading(str(known.token_id), token_hash, known, began)
 
 
 def test_a_valid_token_is_kept_until_a_commit_touches_it() -> None:
@@ -64,12 +64,31 @@ def test_an_entry_older_than_max_age_is_read_again() -> None:
 def test_a_read_that_may_predate_a_revocation_is_not_kept() -> None:
     cache = ApiTokenPrincipals()
     known = entry(time.monotonic())
-    cache.reading(str(known.token_id))
+    began = cache.reading(str(known.token_id))
     cache.forget([str(known.token_id)])  # committed while the store read was under way
-    cache.done_reading(str(known.token_id), "h", known)
+    cache.done_reading(str(known.token_id), "h", known, began)
     assert cache.known("h") is None
     read(cache, "h", known)  # the next read is kept again
     assert cache.known("h") is known
+
+
+def test_reads_that_began_after_a_change_are_kept_while_older_ones_overlap() -> None:
+    """Under load the reads of one token overlap without a gap: the one that began before
+    the change is not kept, the ones after it are (before, none was until a gap came)."""
+    cache = ApiTokenPrincipals()
+    known = entry(time.monotonic())
+    token_id = str(known.token_id)
+    before = cache.reading(token_id)
+    cache.forget([token_id])
+    after = cache.reading(token_id)
+    cache.done_reading(token_id, "h", known, before)
+    assert cache.known("h") is None
+    still_before = cache.reading(token_id)  # keeps a read in flight throughout
+    cache.done_reading(token_id, "h", known, after)
+    assert cache.known("h") is known
+    cache.forget([token_id])
+    cache.done_reading(token_id, "h", known, still_before)
+    assert cache.known("h") is None
 
 
 def test_the_cache_is_bounded() -> None:
