@@ -19,6 +19,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.context import CommandContext
+from domain.errors import ViewsBehind
 from domain.openshock.hub_link_commands import RecordHubDisconnected
 from gateways.openshock.hub_connections import HubConnections
 from infra.command_bus import CommandBus
@@ -68,6 +69,9 @@ class StaleHubSessions:
         while True:
             try:
                 await self.sweep()
+            except ViewsBehind as behind:
+                # An outage of the log (Kafka down): expected, and said once a sweep.
+                log.warning("could not look for hubs of gone nodes (%s); will look again", behind)
             except Exception:
                 log.exception("could not look for hubs of gone nodes; will look again")
             await asyncio.sleep(self._every_seconds)
